@@ -1,0 +1,44 @@
+"""Downloader middlewares: never fetch an article page whose canonical URL is stored."""
+from __future__ import annotations
+
+import logging
+from typing import Optional
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from pipeline.runtime import shared_engine
+from pipeline.schema import Item
+from pipeline.urls import InvalidURL, canonicalize
+
+logger = logging.getLogger(__name__)
+
+
+class SkipStoredMiddleware:
+    """Drops requests marked `meta['article']` whose canonical URL is already in the database."""
+
+    def __init__(self, engine: Engine, crawler: Optional[Crawler] = None) -> None:
+        self.engine = engine
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "SkipStoredMiddleware":
+        return cls(shared_engine(), crawler)
+
+    def process_request(self, request: Request) -> None:
+        if not request.meta.get("article"):
+            return None
+        try:
+            canonical = canonicalize(request.url)
+        except InvalidURL:
+            return None
+        with Session(self.engine) as session:
+            stored = session.scalar(select(Item.id).where(Item.canonical_url == canonical))
+        if stored is not None:
+            if self.crawler and self.crawler.stats:
+                self.crawler.stats.inc_value("coopwatch/skipped_stored")
+            raise IgnoreRequest(f"already stored: {canonical}")
+        return None

@@ -1,0 +1,41 @@
+"""Scrapy settings: the only place crawler behaviour is configured."""
+
+BOT_NAME = "coopwatch"
+SPIDER_MODULES = ["crawlers.spiders"]
+NEWSPIDER_MODULE = "crawlers.spiders"
+
+# Identify ourselves and how to reach us; outlets can then ask us to slow down or stop.
+USER_AGENT = "CoopWatchBot/0.1 (+https://coopwatch.example/bot; contact: monitor@coopwatch.example)"
+ROBOTSTXT_OBEY = True
+
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 0.25
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.25
+AUTOTHROTTLE_MAX_DELAY = 30
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.5
+
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+REDIRECT_MAX_TIMES = 5
+
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+DOWNLOADER_MIDDLEWARES = {
+    "crawlers.middlewares.SkipStoredMiddleware": 50,
+}
+ITEM_PIPELINES = {
+    "crawlers.pipelines.IngestPipeline": 300,
+}
+# Items are handed to pipeline.ingest in batches of this size.
+COOPWATCH_INGEST_BATCH = 50
+
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"

@@ -1,0 +1,1 @@
+"""One spider class per source kind."""

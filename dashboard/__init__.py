@@ -1,0 +1,1 @@
+"""Streamlit dashboard for monitors, editors and leaders."""

@@ -1,0 +1,34 @@
+"""Entry file: only routes between pages according to the signed-in user's role."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from dashboard.auth import current_role, language, login_form  # noqa: E402
+from dashboard.i18n import t  # noqa: E402
+
+VIEWS = Path(__file__).resolve().parent / "views"
+
+st.set_page_config(page_title="CoopWatch", layout="wide")
+with st.sidebar:
+    st.session_state["lang"] = st.radio(
+        "Ngôn ngữ / Language", ["vi", "en"], horizontal=True, key="lang_choice",
+        format_func=lambda v: "Tiếng Việt" if v == "vi" else "English",
+    )
+
+if current_role() is None:
+    login_form()
+else:
+    lang = language()
+    pages = [st.Page(str(VIEWS / "overview.py"), title=t("overview", lang), url_path="tong-quan", default=True)]
+    with st.sidebar:
+        st.write(f"{t('signed_in_as', lang)}: **{st.session_state['user']}** ({current_role()})")
+        if st.button(t("logout", lang)):
+            st.session_state.pop("role", None)
+            st.session_state.pop("user", None)
+            st.rerun()
+    st.navigation(pages).run()

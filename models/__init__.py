@@ -1,0 +1,1 @@
+"""CoopWatch classifier: relevance, then label, with calibrated confidence and reasons."""

@@ -1,0 +1,66 @@
+"""Saving and loading the classifier with skops (never pickle) plus its model card."""
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import skops.io as sio
+
+from models.classifier import CoopClassifier
+
+logger = logging.getLogger(__name__)
+
+MODEL_FILE = "classifier.skops"
+CARD_FILE = "model_card.json"
+# Only these module prefixes may appear in a model file; anything else is refused.
+TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.", "collections.")
+
+
+class ModelError(RuntimeError):
+    """Raised when no usable model can be loaded."""
+
+
+def save_model(model: CoopClassifier, directory: Path, card: dict[str, Any]) -> Path:
+    """Write the model and its card into a directory; returns the model path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / MODEL_FILE
+    payload = {"relevance": model.relevance, "label": model.label, "version": model.version}
+    tmp = path.with_suffix(".tmp")
+    sio.dump(payload, tmp)
+    tmp.replace(path)  # a crash mid-write never leaves a half model behind
+    (directory / CARD_FILE).write_text(json.dumps(card, ensure_ascii=False, indent=2), "utf-8")
+    logger.info("model %s saved to %s", model.version, path)
+    return path
+
+
+def model_exists(directory: Path) -> bool:
+    """True when a model file is present."""
+    return (directory / MODEL_FILE).is_file()
+
+
+def load_model(directory: Path, review_threshold: float = 0.6) -> CoopClassifier:
+    """Load a model saved by save_model, refusing types outside the trusted libraries."""
+    path = directory / MODEL_FILE
+    if not path.is_file():
+        raise ModelError(f"no model at {path}; run `coopwatch train` first")
+    try:
+        untrusted = sio.get_untrusted_types(file=path)
+        refused = [t for t in untrusted if not t.startswith(TRUSTED_PREFIXES)]
+        if refused:
+            raise ModelError(f"model file {path} contains untrusted types: {refused}")
+        payload = sio.load(path, trusted=untrusted)
+    except ModelError:
+        raise
+    except Exception as exc:  # skops raises many kinds of errors on a corrupt file
+        raise ModelError(f"model file {path} is unreadable: {exc}") from exc
+    return CoopClassifier(
+        relevance=payload["relevance"], label=payload["label"],
+        version=str(payload["version"]), review_threshold=review_threshold,
+    )
+
+
+def load_card(directory: Path) -> dict[str, Any]:
+    """The model card saved beside the model."""
+    return json.loads((directory / CARD_FILE).read_text("utf-8"))

@@ -1,0 +1,259 @@
+"""The `coopwatch` command line."""
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Iterator, Optional, Sequence
+
+import click
+from tqdm import tqdm
+
+from pipeline.config import REPO_ROOT, get_settings
+
+logger = logging.getLogger("coopwatch")
+
+DEMO_SOURCES = REPO_ROOT / "data" / "sources.demo.yaml"
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--log-level", default=None, help="DEBUG, INFO, WARNING or ERROR.")
+def main(log_level: Optional[str]) -> None:
+    """CoopWatch: monitor news and social posts about Vietnam's cooperatives."""
+    _setup_logging(log_level or get_settings().log_level)
+
+
+@main.command()
+def init() -> None:
+    """Create or upgrade the database schema (Alembic migrations)."""
+    from pipeline.db import migrate
+
+    migrate()
+    click.echo("database ready")
+
+
+@main.command("demo-site")
+@click.option("--port", default=8765, show_default=True, type=int)
+def demo_site(port: int) -> None:
+    """Serve the bundled demo news site on 127.0.0.1:PORT until interrupted."""
+    from crawlers.demosite.server import make_server
+
+    server = make_server(port)
+    click.echo(f"demo site on http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+@main.command()
+@click.option("--sources", "sources_file", type=click.Path(exists=True, path_type=Path),
+              default=DEMO_SOURCES, show_default=True, help="YAML list of sources.")
+@click.option("--only", multiple=True, help="Crawl only sources with these names.")
+def crawl(sources_file: Path, only: Sequence[str]) -> None:
+    """Crawl every source of a sources file and ingest what it finds."""
+    from crawlers.run import crawl as run_crawl
+    from crawlers.sources import SourcesError, load_sources
+
+    try:
+        sources = load_sources(sources_file, {"demo_url": get_settings().demo_url})
+    except SourcesError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if only:
+        sources = [s for s in sources if s.name in set(only)]
+    reports = run_crawl(sources, log_level=get_settings().log_level)
+    for name, report in reports.items():
+        click.echo(f"{name}: {report.summary()}")
+
+
+@main.command()
+@click.option("--input", "input_file", required=True, type=click.Path(exists=True, path_type=Path))
+def ingest(input_file: Path) -> None:
+    """Ingest raw records (JSONL: url, html or text, title, source, kind, times)."""
+    from pipeline.runtime import shared_ingestor
+
+    report = shared_ingestor().ingest(tqdm(_raw_inputs(input_file), desc="ingest", unit="rec"))
+    click.echo(report.summary())
+    for failure in report.failures:
+        where = f"line {failure.position}" if failure.position else failure.url
+        click.echo(f"error: {where}: {failure.reason}", err=True)
+    if report.failures:
+        sys.exit(1)
+
+
+def _raw_inputs(path: Path) -> Iterator[object]:
+    from pipeline.ingest import RecordFailure
+    from pipeline.jsonl import BadLine, read_jsonl
+    from pipeline.records import RecordError, record_from_dict
+
+    for number, row in read_jsonl(path):
+        if isinstance(row, BadLine):
+            yield RecordFailure(row.reason, number, source=path.name)
+            continue
+        try:
+            yield record_from_dict(row, position=number)
+        except RecordError as exc:
+            url = row.get("url") if isinstance(row.get("url"), str) else None
+            yield RecordFailure(f"line {number}: {exc}", number, url=url, source=path.name)
+
+
+@main.command()
+@click.option("--input", "input_file", required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--output", "output_file", required=True, type=click.Path(path_type=Path))
+def classify(input_file: Path, output_file: Path) -> None:
+    """Classify JSONL rows {id, title, text, kind}; one output row per input line."""
+    from models.persistence import ModelError, load_model
+    from pipeline.classify_io import classify_file
+
+    settings = get_settings()
+    try:
+        model = load_model(settings.model_dir, settings.review_threshold)
+    except ModelError as exc:
+        raise click.ClickException(str(exc)) from exc
+    written, errors = classify_file(model, input_file, output_file)
+    click.echo(f"{written} rows written to {output_file}")
+    for error in errors:
+        click.echo(f"error: {error}", err=True)
+    if errors:
+        sys.exit(1)
+
+
+@main.command()
+def train() -> None:
+    """Train the classifier from the labelled corpus and save it with its model card."""
+    from models.train import train as run_training
+
+    settings = get_settings()
+    card = run_training(settings.training_dir, settings.model_dir)
+    held = card["held_out"]
+    click.echo(
+        f"model {card['version']}: {card['training_items']} items, held-out macro-F1 "
+        f"{held['macro_f1']:.3f}, relevance-F1 {held['relevance_f1']:.3f}, critical→misleading "
+        f"{held['critical_as_misleading']:.1%}"
+    )
+
+
+@main.command()
+@click.option("--folds", default=5, show_default=True, help="Cross-validation folds (0 skips).")
+def evaluate(folds: int) -> None:
+    """Print held-out and cross-validated scores, for news and social separately."""
+    from models.corpus import load_corpus
+    from models.evaluate import evaluate as score, format_evaluation
+    from models.train import cross_validate, fit, held_out_split
+
+    items = load_corpus(get_settings().training_dir)
+    train_items, test_items = held_out_split(items)
+    model = fit(train_items, version="held-out")
+    click.echo(format_evaluation("held-out, all", score(model, test_items)))
+    for kind in ("news", "social"):
+        subset = [i for i in test_items if i.kind == kind]
+        if subset:
+            click.echo(format_evaluation(f"held-out, {kind}", score(model, subset)))
+    if folds:
+        runs = cross_validate(items, folds)
+        macro = [r.macro_f1 for r in runs]
+        click.echo(f"cross-validation macro-F1 per fold: {', '.join(f'{m:.3f}' for m in macro)}")
+
+
+@main.command()
+@click.option("--output", "output_file", required=True, type=click.Path(path_type=Path))
+def export(output_file: Path) -> None:
+    """Write every stored item with its fields as JSONL."""
+    from pipeline.export import export_items
+    from pipeline.runtime import shared_engine
+
+    click.echo(f"{export_items(shared_engine(), output_file)} items written to {output_file}")
+
+
+@main.command()
+@click.option("--port", default=8501, show_default=True, type=int)
+def dashboard(port: int) -> None:
+    """Serve the Streamlit dashboard on 127.0.0.1:PORT."""
+    click.echo(f"dashboard on http://127.0.0.1:{port}/")
+    _exec_streamlit(port)
+
+
+def _exec_streamlit(port: int) -> None:
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "dashboard" / "app.py"),
+        "--server.address", "127.0.0.1", "--server.port", str(port),
+        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+    ]
+    os.execv(sys.executable, command)
+
+
+@main.group()
+def users() -> None:
+    """Manage dashboard accounts."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(["monitor", "editor", "leader", "admin"]))
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def users_add(name: str, role: str, password_stdin: bool) -> None:
+    """Create or update an account; the password is read without echo."""
+    from pipeline.runtime import shared_engine
+    from pipeline.users import UserError, add_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        add_user(shared_engine(), name, role, password)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"user {name} ({role}) saved")
+
+
+@main.command()
+@click.option("--port", default=8501, show_default=True, type=int, help="Dashboard port.")
+@click.option("--site-port", default=8765, show_default=True, type=int, help="Demo site port.")
+@click.option("--no-dashboard", is_flag=True, help="Stop after the crawl.")
+def demo(port: int, site_port: int, no_dashboard: bool) -> None:
+    """The whole demo: database, model, demo site, crawl, ingest, then the dashboard."""
+    from crawlers.demosite.server import serve_in_background
+    from models.persistence import model_exists
+    from models.train import train as run_training
+    from pipeline.db import migrate
+    from pipeline.runtime import shared_engine
+    from pipeline.users import create_demo_accounts
+
+    settings = get_settings()
+    click.echo("[1/5] database: applying migrations")
+    migrate()
+    click.echo("[2/5] classifier")
+    if model_exists(settings.model_dir):
+        click.echo(f"      using the model in {settings.model_dir}")
+    else:
+        click.echo(f"      training from {settings.training_dir} (first run only)")
+        run_training(settings.training_dir, settings.model_dir)
+    server, base_url = serve_in_background(site_port)
+    click.echo(f"[3/5] demo site on {base_url}/")
+    click.echo("[4/5] crawling the demo site with Scrapy and ingesting every item")
+    env = {**os.environ, "COOPWATCH_DEMO_URL": base_url}
+    subprocess.run([sys.executable, "-m", "pipeline.cli", "crawl", "--sources", str(DEMO_SOURCES)],
+                   env=env, check=True)
+    server.shutdown()
+    accounts = create_demo_accounts(shared_engine())
+    click.echo("[5/5] dashboard")
+    click.echo(f"      open http://127.0.0.1:{port}/")
+    for name, role, password in accounts:
+        click.echo(f"      demo login: {name} / {password} ({role})")
+    if not no_dashboard:
+        os.environ["COOPWATCH_DEMO"] = "1"
+        _exec_streamlit(port)
+
+
+if __name__ == "__main__":
+    main()

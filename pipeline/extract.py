@@ -1,0 +1,167 @@
+"""Article extraction from HTML: body with trafilatura, plus the metadata it gets wrong."""
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterator, Optional
+
+import lxml.html
+import trafilatura
+from dateutil import parser as dateparser
+
+logger = logging.getLogger(__name__)
+
+VN_TZ = timezone(timedelta(hours=7))
+_META_DATE_KEYS = (
+    "article:published_time",
+    "datepublished",
+    "pubdate",
+    "publishdate",
+    "dc.date.issued",
+    "og:published_time",
+)
+_LEAD_CLASSES = ("sapo", "lead", "description", "summary", "chapeau")
+# "Thứ hai, 5/4/2022, 14:30 (GMT+7)" and "05/04/2022 14:30": Vietnamese bylines are day first.
+_BYLINE_DATE = re.compile(
+    r"(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4})(?:[,\s|-]+(?P<H>\d{1,2})[:h](?P<M>\d{2}))?"
+)
+# Footer licence lines carry their own, much older date; never read a date from them.
+_LICENCE_LINE = re.compile(r"giấy phép|cấp ngày|GP-BTTTT|GP-", re.IGNORECASE)
+_VIETNAMESE_LETTERS = re.compile("[ăâđêôơưĂÂĐÊÔƠƯ\u1ea0-\u1ef9]")
+
+
+class ExtractionError(ValueError):
+    """Raised when a page has no extractable article text."""
+
+
+@dataclass(slots=True)
+class Extracted:
+    """What one HTML page yields."""
+
+    title: str
+    lead: str
+    text: str
+    author: Optional[str]
+    published_at: Optional[datetime]
+    language: Optional[str]
+
+
+def extract_article(html: str, url: str | None = None) -> Extracted:
+    """Extract title, lead, body, author, date and language from an article page."""
+    if not html or not html.strip():
+        raise ExtractionError("empty HTML")
+    try:
+        tree = lxml.html.fromstring(html)
+    except (lxml.etree.ParserError, ValueError) as exc:
+        raise ExtractionError(f"unparseable HTML: {exc}") from exc
+    document = trafilatura.bare_extraction(
+        html, url=url, include_comments=False, include_tables=False, with_metadata=True
+    )
+    if document is None or not (document.text or "").strip():
+        raise ExtractionError("no article text found in the page")
+    lead = _lead(tree)
+    text = document.text.strip()
+    if lead and not text.startswith(lead[:40]):
+        text = f"{lead}\n{text}"
+    return Extracted(
+        title=(document.title or _meta(tree, "og:title") or "").strip(),
+        lead=lead,
+        text=text,
+        author=document.author or _meta(tree, "author"),
+        published_at=page_date(tree),
+        language=detect_language(text),
+    )
+
+
+def page_date(tree: lxml.html.HtmlElement) -> Optional[datetime]:
+    """Publication date: meta tags, then JSON-LD, then a Vietnamese byline; never the licence."""
+    for key in _META_DATE_KEYS:
+        value = _meta(tree, key)
+        if value and (parsed := _parse_iso(value)):
+            return parsed
+    for value in _jsonld_values(tree, "datePublished"):
+        if parsed := _parse_iso(str(value)):
+            return parsed
+    return _byline_date(tree)
+
+
+def _byline_date(tree: lxml.html.HtmlElement) -> Optional[datetime]:
+    for element in tree.iter("span", "div", "p", "time", "li"):
+        own_text = " ".join(element.xpath("./text()")).strip()
+        if not own_text or _LICENCE_LINE.search(own_text):
+            continue
+        if element.xpath("ancestor::footer") or _in_footer(element):
+            continue
+        match = _BYLINE_DATE.search(own_text)
+        if match and (parsed := _from_byline(match)):
+            return parsed
+    return None
+
+
+def _in_footer(element: lxml.html.HtmlElement) -> bool:
+    for ancestor in element.iterancestors():
+        marker = f"{ancestor.get('class', '')} {ancestor.get('id', '')}".lower()
+        if "footer" in marker or "copyright" in marker:
+            return True
+    return False
+
+
+def _from_byline(match: re.Match[str]) -> Optional[datetime]:
+    try:
+        return datetime(
+            int(match["y"]), int(match["m"]), int(match["d"]),
+            int(match["H"] or 0), int(match["M"] or 0), tzinfo=VN_TZ,
+        )
+    except ValueError:
+        return None
+
+
+def _parse_iso(value: str) -> Optional[datetime]:
+    try:
+        parsed = dateparser.isoparse(value.strip())
+    except (ValueError, OverflowError):
+        return None
+    # A date without zone on a Vietnamese page is Vietnam time.
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=VN_TZ)
+
+
+def _meta(tree: lxml.html.HtmlElement, key: str) -> Optional[str]:
+    for attr in ("property", "name", "itemprop"):
+        for element in tree.xpath(f"//meta[@{attr}]"):
+            if element.get(attr, "").lower() == key.lower() and element.get("content"):
+                return str(element.get("content")).strip()
+    return None
+
+
+def _jsonld_values(tree: lxml.html.HtmlElement, key: str) -> Iterator[Any]:
+    for script in tree.xpath("//script[@type='application/ld+json']/text()"):
+        try:
+            data = json.loads(script)
+        except json.JSONDecodeError:
+            continue
+        for node in data if isinstance(data, list) else [data]:
+            if isinstance(node, dict) and key in node:
+                yield node[key]
+
+
+def _lead(tree: lxml.html.HtmlElement) -> str:
+    """The sapo: trafilatura drops it, so take its own element or the meta description."""
+    for cls in _LEAD_CLASSES:
+        found = tree.xpath(
+            f"//*[self::p or self::div or self::h2][contains(concat(' ', normalize-space(@class), ' '), ' {cls} ')]"
+        )
+        if found and (text := found[0].text_content().strip()):
+            return " ".join(text.split())
+    return (_meta(tree, "description") or _meta(tree, "og:description") or "").strip()
+
+
+def detect_language(text: str) -> Optional[str]:
+    """'vi' when Vietnamese-only letters are common, else None (unknown)."""
+    sample = text[:2000]
+    letters = sum(ch.isalpha() for ch in sample)
+    if not letters:
+        return None
+    return "vi" if len(_VIETNAMESE_LETTERS.findall(sample)) / letters > 0.03 else None

@@ -1,0 +1,198 @@
+"""The one path for every item: extract, normalise, dedupe, check relevance, classify, store."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator, Optional, Sequence, Union
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from models.classifier import CoopClassifier
+from models.contract import ClassifyInput, ClassifyResult
+from pipeline import dedupe, store
+from pipeline.prepare import PreparedItem, prepare
+from pipeline.records import RawRecord, RecordError
+from pipeline.schema import IngestError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class RecordFailure:
+    """An input that could not be ingested, with where it came from and why."""
+
+    reason: str
+    position: Optional[int] = None
+    url: Optional[str] = None
+    source: str = "ingest"
+
+
+@dataclass
+class IngestReport:
+    """What happened to every input of one ingest run."""
+
+    received: int = 0
+    stored: int = 0
+    already_stored: int = 0
+    exact_duplicates: int = 0
+    joined_story: int = 0
+    relevant: int = 0
+    unclassified: int = 0
+    failures: list[RecordFailure] = field(default_factory=list)
+
+    def add(self, other: "IngestReport") -> None:
+        """Accumulate another report into this one."""
+        for name in ("received", "stored", "already_stored", "exact_duplicates",
+                     "joined_story", "relevant", "unclassified"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.failures.extend(other.failures)
+
+    def summary(self) -> str:
+        """One line for logs and the CLI."""
+        return (
+            f"received {self.received}, stored {self.stored} ({self.relevant} relevant, "
+            f"{self.joined_story} copies of known stories), already stored {self.already_stored}, "
+            f"exact duplicates {self.exact_duplicates}, unclassified {self.unclassified}, "
+            f"failed {len(self.failures)}"
+        )
+
+
+Input = Union[RawRecord, RecordFailure]
+
+
+class Ingestor:
+    """Holds what ingest needs across batches: the database, the model and the story index."""
+
+    def __init__(self, engine: Engine, classifier: Optional[CoopClassifier] = None) -> None:
+        self.engine = engine
+        self.classifier = classifier
+        self.index = dedupe.StoryIndex()
+        self.index.load(store.signature_rows(engine))
+
+    def ingest(self, inputs: Iterable[Input], batch_size: int = 200) -> IngestReport:
+        """Ingest a stream of records in batches; failures are recorded, never raised."""
+        report = IngestReport()
+        for batch in _batches(inputs, batch_size):
+            report.add(self.ingest_batch(batch))
+        return report
+
+    def ingest_batch(self, batch: Sequence[Input]) -> IngestReport:
+        """Ingest one batch inside one transaction."""
+        report = IngestReport(received=len(batch))
+        prepared = self._prepare_all(batch, report)
+        fresh = self._drop_known(prepared, report)
+        results = self._classify(fresh, report)
+        self._write(fresh, results, report)
+        store.log_errors(self.engine, [_error_row(f) for f in report.failures])
+        return report
+
+    def _prepare_all(self, batch: Sequence[Input], report: IngestReport) -> list[PreparedItem]:
+        items = []
+        for entry in batch:
+            if isinstance(entry, RecordFailure):
+                report.failures.append(entry)
+                continue
+            try:
+                items.append(prepare(entry))
+            except RecordError as exc:
+                report.failures.append(
+                    RecordFailure(str(exc), entry.position, url=entry.url, source=entry.source)
+                )
+            except Exception as exc:  # a bug on one page must not lose the rest of the batch
+                logger.exception("unexpected error preparing %s", entry.url)
+                report.failures.append(
+                    RecordFailure(f"internal error: {exc!r}", entry.position, url=entry.url,
+                                  source=entry.source)
+                )
+        return items
+
+    def _drop_known(self, items: list[PreparedItem], report: IngestReport) -> list[PreparedItem]:
+        with Session(self.engine) as session:
+            known_urls = store.existing_canonical_urls(session, (i.canonical_url for i in items))
+            known_hashes = store.existing_content_hashes(session, (i.content_hash for i in items))
+        fresh: list[PreparedItem] = []
+        for item in items:
+            if item.canonical_url in known_urls:
+                report.already_stored += 1
+            elif item.content_hash in known_hashes:
+                report.exact_duplicates += 1
+            else:
+                fresh.append(item)
+                known_urls.add(item.canonical_url)
+                known_hashes.add(item.content_hash)
+        return fresh
+
+    def _classify(self, items: list[PreparedItem], report: IngestReport) -> list[Optional[ClassifyResult]]:
+        if self.classifier is None or not items:
+            report.unclassified += len(items)
+            return [None] * len(items)
+        inputs = [
+            ClassifyInput(id=str(n), title=i.title, text=i.text, kind=i.record.kind)
+            for n, i in enumerate(items)
+        ]
+        try:
+            return list(self.classifier.classify(inputs))
+        except Exception:  # items are stored unclassified and classified later
+            logger.exception("classifier failed; storing %d items unclassified", len(items))
+            report.unclassified += len(items)
+            return [None] * len(items)
+
+    def _write(self, items: list[PreparedItem], results: list[Optional[ClassifyResult]],
+               report: IngestReport) -> None:
+        version = self.classifier.version if self.classifier else None
+        try:
+            with Session(self.engine) as session, session.begin():
+                for item, result in zip(items, results):
+                    self._write_one(session, item, result, version, report)
+        except SQLAlchemyError as exc:
+            logger.exception("batch transaction failed")
+            report.stored = 0
+            report.failures.extend(
+                RecordFailure(f"database error: {exc.__class__.__name__}", url=i.record.url,
+                              source=i.record.source) for i in items
+            )
+            self.index = dedupe.StoryIndex()
+            self.index.load(store.signature_rows(self.engine))
+
+    def _write_one(self, session: Session, item: PreparedItem, result: Optional[ClassifyResult],
+                   version: Optional[str], report: IngestReport) -> None:
+        minhash = dedupe.from_bytes(item.minhash)
+        try:
+            with session.begin_nested():
+                cluster_id = self.index.find_cluster(minhash)
+                if cluster_id is None:
+                    cluster_id = store.new_cluster(session, item).id
+                else:
+                    report.joined_story += 1
+                store.add_to_cluster(session, cluster_id, item)
+                row = store.item_row(item, result, version)
+                row.cluster_id = cluster_id
+                session.add(row)
+                session.flush()
+        except SQLAlchemyError as exc:
+            reason = f"could not store: {getattr(exc, 'orig', None) or exc}"
+            report.failures.append(RecordFailure(reason, item.record.position, url=item.record.url,
+                                                 source=item.record.source))
+            return
+        # Indexed at once so that copies later in the same batch find this story.
+        self.index.add(str(row.id), minhash, cluster_id)
+        report.stored += 1
+        report.relevant += bool(result and result.relevant)
+
+
+def _batches(inputs: Iterable[Input], size: int) -> Iterator[list[Input]]:
+    batch: list[Input] = []
+    for entry in inputs:
+        batch.append(entry)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _error_row(failure: RecordFailure) -> IngestError:
+    return IngestError(source=failure.source, url=failure.url, position=failure.position,
+                       reason=failure.reason[:2000])

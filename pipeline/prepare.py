@@ -1,0 +1,62 @@
+"""Turning one raw record into a normalised item ready to classify and store."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Optional
+
+from pipeline import dedupe
+from pipeline.extract import ExtractionError, detect_language, extract_article
+from pipeline.normalize import fold, normalize_text
+from pipeline.records import RawRecord, RecordError
+
+MIN_TEXT_CHARS = 20
+
+
+@dataclass(slots=True)
+class PreparedItem:
+    """A record after extraction, normalisation and signature, before classification."""
+
+    record: RawRecord
+    canonical_url: str
+    title: str
+    lead: str
+    text: str
+    text_folded: str
+    author: Optional[str]
+    language: Optional[str]
+    published_at: Optional[datetime]
+    content_hash: str
+    minhash: bytes
+
+
+def prepare(record: RawRecord) -> PreparedItem:
+    """Extract (HTML) or take the text, normalise it, and sign it for dedupe."""
+    if record.html is not None:
+        try:
+            page = extract_article(record.html, url=record.url)
+        except ExtractionError as exc:
+            raise RecordError(str(exc)) from exc
+        title, lead, text = page.title or record.title, page.lead, page.text
+        author, language = page.author, page.language
+        # The page's own date beats the feed's; the feed's is the fallback.
+        published = page.published_at or record.published_at
+    else:
+        title, lead, text = record.title, "", record.text or ""
+        author, language, published = None, detect_language(record.text or ""), record.published_at
+    text = normalize_text(text)
+    if len(text) < MIN_TEXT_CHARS:
+        raise RecordError(f"text too short to analyse ({len(text)} characters)")
+    return PreparedItem(
+        record=record,
+        canonical_url=record.canonical_url,
+        title=normalize_text(title),
+        lead=normalize_text(lead),
+        text=text,
+        text_folded=fold(text),
+        author=author,
+        language=language,
+        published_at=published,
+        content_hash=dedupe.content_hash(text),
+        minhash=dedupe.to_bytes(dedupe.signature(text)),
+    )

@@ -1,0 +1,38 @@
+"""Process-wide shared objects: one engine, one model and one story index per process."""
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from typing import Optional
+
+from sqlalchemy import Engine
+
+from models.classifier import CoopClassifier
+from models.persistence import ModelError, load_model
+from pipeline.config import get_settings
+from pipeline.db import make_engine
+from pipeline.ingest import Ingestor
+
+logger = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=None)
+def shared_engine(url: Optional[str] = None) -> Engine:
+    """The engine for the configured (or given) database URL."""
+    return make_engine(url or get_settings().database_url)
+
+
+def load_classifier_or_none() -> Optional[CoopClassifier]:
+    """The trained model, or None (items are then stored unclassified) with a clear log line."""
+    settings = get_settings()
+    try:
+        return load_model(settings.model_dir, settings.review_threshold)
+    except ModelError as exc:
+        logger.error("%s; items will be stored unclassified", exc)
+        return None
+
+
+@lru_cache(maxsize=None)
+def shared_ingestor() -> Ingestor:
+    """One ingestor per process, so all spiders share the model and the story index."""
+    return Ingestor(shared_engine(), load_classifier_or_none())

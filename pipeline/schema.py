@@ -1,0 +1,134 @@
+"""Database tables as SQLAlchemy 2.0 typed models."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """Timezone-aware current time in UTC."""
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores UTC; always returns aware datetimes, also on SQLite which drops the zone."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Optional[datetime], dialect: Any) -> Optional[datetime]:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; CoopWatch stores timezone-aware times only")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: Optional[datetime], dialect: Any) -> Optional[datetime]:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class StoryCluster(Base):
+    """One story as carried by one or more outlets (a wire story and its copies)."""
+
+    __tablename__ = "story_clusters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_outlet: Mapped[str] = mapped_column(String(200))
+    first_url: Mapped[str] = mapped_column(Text)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    size: Mapped[int] = mapped_column(Integer, default=1)
+
+    items: Mapped[list["Item"]] = relationship(back_populates="cluster")
+
+
+class Item(Base):
+    """One news article or social post, after extraction, dedupe and classification."""
+
+    __tablename__ = "items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    canonical_url: Mapped[str] = mapped_column(String(2000), unique=True)
+    source: Mapped[str] = mapped_column(String(200), index=True)
+    outlet: Mapped[str] = mapped_column(String(200), index=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    title: Mapped[str] = mapped_column(Text, default="")
+    lead: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text)
+    # Diacritic-free key so that posts typed without accents can be matched.
+    text_folded: Mapped[str] = mapped_column(Text)
+    author: Mapped[Optional[str]] = mapped_column(String(300))
+    language: Mapped[Optional[str]] = mapped_column(String(10))
+    published_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, index=True)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    minhash: Mapped[Optional[bytes]] = mapped_column(LargeBinary)
+    cluster_id: Mapped[Optional[int]] = mapped_column(ForeignKey("story_clusters.id"), index=True)
+    reactions: Mapped[Optional[int]] = mapped_column(Integer)
+    shares: Mapped[Optional[int]] = mapped_column(Integer)
+    relevant: Mapped[Optional[bool]] = mapped_column(Boolean, index=True)
+    label: Mapped[Optional[str]] = mapped_column(String(20), index=True)
+    confidence: Mapped[Optional[float]] = mapped_column(Float)
+    sentiment: Mapped[Optional[str]] = mapped_column(String(10))
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    model_version: Mapped[Optional[str]] = mapped_column(String(80))
+
+    cluster: Mapped[Optional[StoryCluster]] = relationship(back_populates="items")
+
+
+class IngestError(Base):
+    """A raw record that could not be stored, with the reason, so nothing fails silently."""
+
+    __tablename__ = "ingest_errors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(200))
+    url: Mapped[Optional[str]] = mapped_column(Text)
+    position: Mapped[Optional[int]] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class User(Base):
+    """A dashboard account; the password is stored only as a bcrypt hash."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,93 @@
+"""Database reads and writes used by ingest; one place for each query rule."""
+from __future__ import annotations
+
+import logging
+from typing import Iterable, Iterator, Optional, Sequence
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from models.contract import ClassifyResult
+from pipeline.prepare import PreparedItem
+from pipeline.schema import IngestError, Item, StoryCluster
+
+logger = logging.getLogger(__name__)
+
+
+def existing_canonical_urls(session: Session, urls: Iterable[str]) -> set[str]:
+    """Which of these canonical URLs are already stored."""
+    wanted = list(set(urls))
+    found: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        found.update(session.scalars(select(Item.canonical_url).where(Item.canonical_url.in_(chunk))))
+    return found
+
+
+def existing_content_hashes(session: Session, hashes: Iterable[str]) -> set[str]:
+    """Which of these exact-text hashes are already stored."""
+    wanted = list(set(hashes))
+    return set(session.scalars(select(Item.content_hash).where(Item.content_hash.in_(wanted))))
+
+
+def signature_rows(engine: Engine) -> Iterator[tuple[int, int, bytes]]:
+    """(item id, cluster id, signature) of every clustered item, for the story index."""
+    with Session(engine) as session:
+        query = select(Item.id, Item.cluster_id, Item.minhash).where(
+            Item.minhash.is_not(None), Item.cluster_id.is_not(None)
+        )
+        for row in session.execute(query.execution_options(yield_per=2000)):
+            yield row.id, row.cluster_id, row.minhash
+
+
+def new_cluster(session: Session, prepared: PreparedItem) -> StoryCluster:
+    """Start a story cluster with this item as its first copy."""
+    cluster = StoryCluster(
+        first_outlet=prepared.record.outlet,
+        first_url=prepared.canonical_url,
+        first_seen_at=prepared.published_at or prepared.record.fetched_at,
+        size=0,
+    )
+    session.add(cluster)
+    session.flush()
+    return cluster
+
+
+def add_to_cluster(session: Session, cluster_id: int, prepared: PreparedItem) -> None:
+    """Count a copy in its cluster, keeping the earliest outlet as the first one."""
+    cluster = session.get(StoryCluster, cluster_id)
+    if cluster is None:
+        return
+    cluster.size += 1
+    seen = prepared.published_at or prepared.record.fetched_at
+    if seen < cluster.first_seen_at:
+        cluster.first_seen_at, cluster.first_outlet = seen, prepared.record.outlet
+        cluster.first_url = prepared.canonical_url
+
+
+def item_row(prepared: PreparedItem, result: Optional[ClassifyResult], model_version: Optional[str]) -> Item:
+    """The Item row for a prepared record and its (optional) classification."""
+    record = prepared.record
+    return Item(
+        url=record.url, canonical_url=prepared.canonical_url, source=record.source,
+        outlet=record.outlet, kind=record.kind, title=prepared.title, lead=prepared.lead,
+        text=prepared.text, text_folded=prepared.text_folded, author=prepared.author,
+        language=prepared.language, published_at=prepared.published_at,
+        fetched_at=record.fetched_at, content_hash=prepared.content_hash,
+        minhash=prepared.minhash, reactions=record.reactions, shares=record.shares,
+        relevant=result.relevant if result else None,
+        label=result.label if result else None,
+        confidence=result.confidence if result else None,
+        sentiment=result.sentiment if result else None,
+        reasons=list(result.reasons) if result else [],
+        needs_review=result.needs_review if result else False,
+        model_version=model_version if result else None,
+    )
+
+
+def log_errors(engine: Engine, errors: Sequence[IngestError]) -> None:
+    """Record rejected inputs in their own transaction so they never block good ones."""
+    if not errors:
+        return
+    with Session(engine) as session, session.begin():
+        session.add_all(errors)
