@@ -34,7 +34,7 @@ def build_pipeline(calibration_folds: int = 5) -> Pipeline:
                 "words",
                 TfidfVectorizer(
                     token_pattern=TOKEN_PATTERN, ngram_range=(1, 3), min_df=2,
-                    sublinear_tf=True, max_features=150_000,
+                    sublinear_tf=True, max_features=60_000,
                 ),
                 "text",
             ),
@@ -42,7 +42,7 @@ def build_pipeline(calibration_folds: int = 5) -> Pipeline:
                 "chars",
                 TfidfVectorizer(
                     analyzer="char_wb", ngram_range=(3, 5), min_df=2,
-                    sublinear_tf=True, max_features=150_000,
+                    sublinear_tf=True, max_features=60_000,
                 ),
                 "folded",
             ),
@@ -81,7 +81,7 @@ class CoopClassifier:
 
     def _irrelevant(self, item, p_relevant, has_term, frame, row) -> ClassifyResult:  # type: ignore[no-untyped-def]
         reasons = [NO_COOP_TERM_REASON] if not has_term else _reasons(self.relevance, frame, row, 0)
-        confidence = max(1.0 - float(p_relevant), 0.99 if not has_term else 0.0)
+        confidence = float(max(1.0 - float(p_relevant), 0.99 if not has_term else 0.0))
         return ClassifyResult(
             id=item.id, relevant=False, label=None, confidence=confidence, sentiment=None,
             reasons=reasons, needs_review=confidence < self.review_threshold,
@@ -102,7 +102,7 @@ class CoopClassifier:
         return ClassifyResult(
             id=item.id, relevant=True, label=label, confidence=confidence,
             sentiment=sentiment_of(label), reasons=reasons,
-            needs_review=guarded or label == "misleading" or confidence < self.review_threshold,
+            needs_review=bool(guarded or label == "misleading" or confidence < self.review_threshold),
         )
 
 
@@ -120,16 +120,15 @@ def _reasons(pipeline: Pipeline, frame, row: int, class_index: int) -> list[str]
         weights = -weights  # binary: coef points towards the second class
     contributions = vector.multiply(weights).tocsr()
     names = features.get_feature_names_out()
-    ranked = sorted(zip(contributions.indices, contributions.data), key=lambda p: -p[1])
-    reasons: list[str] = []
-    for index, value in ranked:
-        name = str(names[index])
-        if value <= 0 or not name.startswith("words__"):
-            continue
-        reasons.append(name.removeprefix("words__"))
-        if len(reasons) == MAX_REASONS:
-            break
-    return reasons
+    terms = [
+        (str(names[index]).removeprefix("words__"), float(value))
+        for index, value in zip(contributions.indices, contributions.data)
+        if value > 0 and str(names[index]).startswith("words__")
+    ]
+    # Vietnamese words are mostly two syllables: multi-syllable terms read as reasons,
+    # single syllables ("nhập", "viên") do not, so they only fill remaining places.
+    terms.sort(key=lambda term: (" " not in term[0], -term[1]))
+    return [term for term, _ in terms[:MAX_REASONS]]
 
 
 def _mean_coef(calibrated: CalibratedClassifierCV) -> np.ndarray:

@@ -26,8 +26,11 @@ _META_DATE_KEYS = (
 _LEAD_CLASSES = ("sapo", "lead", "description", "summary", "chapeau")
 # "Thứ hai, 5/4/2022, 14:30 (GMT+7)" and "05/04/2022 14:30": Vietnamese bylines are day first.
 _BYLINE_DATE = re.compile(
+    r"(?:(?P<H0>\d{1,2})[:h](?P<M0>\d{2})[,\s|-]+)?"
     r"(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4})(?:[,\s|-]+(?P<H>\d{1,2})[:h](?P<M>\d{2}))?"
 )
+# Fewer characters than this is navigation or an error page, not an article.
+MIN_ARTICLE_CHARS = 40
 # Footer licence lines carry their own, much older date; never read a date from them.
 _LICENCE_LINE = re.compile(r"giấy phép|cấp ngày|GP-BTTTT|GP-", re.IGNORECASE)
 _VIETNAMESE_LETTERS = re.compile("[ăâđêôơưĂÂĐÊÔƠƯ\u1ea0-\u1ef9]")
@@ -60,7 +63,7 @@ def extract_article(html: str, url: str | None = None) -> Extracted:
     document = trafilatura.bare_extraction(
         html, url=url, include_comments=False, include_tables=False, with_metadata=True
     )
-    if document is None or not (document.text or "").strip():
+    if document is None or len((document.text or "").strip()) < MIN_ARTICLE_CHARS:
         raise ExtractionError("no article text found in the page")
     lead = _lead(tree)
     text = document.text.strip()
@@ -113,7 +116,7 @@ def _from_byline(match: re.Match[str]) -> Optional[datetime]:
     try:
         return datetime(
             int(match["y"]), int(match["m"]), int(match["d"]),
-            int(match["H"] or 0), int(match["M"] or 0), tzinfo=VN_TZ,
+            int(match["H"] or match["H0"] or 0), int(match["M"] or match["M0"] or 0), tzinfo=VN_TZ,
         )
     except ValueError:
         return None

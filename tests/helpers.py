@@ -1,0 +1,33 @@
+"""Small builders for test input written by the team."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from crawlers.demosite.content import Article
+from crawlers.demosite.render import article_page
+
+VN = timezone(timedelta(hours=7))
+
+WIRE_BODY = (
+    "Sáng 12/11, Liên minh Hợp tác xã tỉnh tổ chức hội nghị tổng kết hoạt động kinh tế tập thể năm 2026 với sự tham dự của gần 300 đại biểu.",
+    "Theo báo cáo, toàn tỉnh hiện có 1.240 hợp tác xã đang hoạt động, tăng 86 đơn vị so với cùng kỳ, trong đó hơn 70% là hợp tác xã nông nghiệp.",
+    "Doanh thu bình quân của mỗi hợp tác xã đạt khoảng 3,1 tỷ đồng mỗi năm; thu nhập của thành viên tăng từ 8 đến 12% nhờ liên kết tiêu thụ nông sản.",
+    "Phát biểu tại hội nghị, lãnh đạo tỉnh đề nghị các sở ngành tiếp tục tháo gỡ khó khăn về đất đai, vốn tín dụng và nguồn nhân lực cho khu vực kinh tế tập thể.",
+    "Dịp này, 25 tập thể và 40 cá nhân có thành tích xuất sắc trong phong trào phát triển hợp tác xã được nhận bằng khen của Ủy ban nhân dân tỉnh.",
+)
+
+
+def make_article(slug: str, outlet: str = "nongthonmoi", body: tuple[str, ...] = WIRE_BODY,
+                 title: str = "Hội nghị tổng kết kinh tế tập thể năm 2026",
+                 published: datetime = datetime(2026, 11, 12, 9, 30, tzinfo=VN)) -> Article:
+    """A demo-style article with the given text."""
+    return Article(
+        slug=slug, outlet=outlet, section="kinh-te", title=title,
+        sapo="Kinh tế tập thể của tỉnh tiếp tục tăng trưởng, số hợp tác xã mới thành lập cao nhất 5 năm.",
+        body=body, author="Minh Anh", published=published, relevant=True, label="positive", wire=None,
+    )
+
+
+def article_html(article: Article) -> str:
+    """The article rendered as the demo site serves it (menus, ads, comments, footer)."""
+    return article_page(article, related=[])
