@@ -29,7 +29,7 @@ def crawl(sources: Sequence[Source], log_level: str = "INFO") -> dict[str, Inges
     """Crawl all sources concurrently and return each source's ingest report."""
     settings = get_project_settings()
     settings.set("LOG_LEVEL", log_level)
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings, install_root_handler=False)
     crawlers = {}
     for source in sources:
         crawler = process.create_crawler(SPIDERS[source.kind])

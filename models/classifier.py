@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
@@ -62,32 +62,41 @@ class CoopClassifier:
     label: Pipeline
     version: str
     review_threshold: float = 0.6
+    _explainers: dict[str, "_Explainer"] = field(default_factory=dict, init=False, repr=False)
 
     def classify(self, items: Sequence[ClassifyInput]) -> list[ClassifyResult]:
         """Classify items in order; one result per input."""
         if not items:
             return []
         frame = feature_frame(items)
-        relevance_proba = self.relevance.predict_proba(frame)[:, _true_column(self.relevance)]
-        label_proba = self.label.predict_proba(frame)
+        relevance_x = self.relevance.named_steps["features"].transform(frame)
+        label_x = self.label.named_steps["features"].transform(frame)
+        relevance_proba = self.relevance.named_steps["classifier"].predict_proba(relevance_x)
+        relevance_proba = relevance_proba[:, _true_column(self.relevance)]
+        label_proba = self.label.named_steps["classifier"].predict_proba(label_x)
         results = []
         for row, item in enumerate(items):
             has_term = mentions_cooperatives(frame.at[row, "folded"])
             if not has_term or relevance_proba[row] < 0.5:
-                results.append(self._irrelevant(item, relevance_proba[row], has_term, frame, row))
+                results.append(self._irrelevant(item, relevance_proba[row], has_term, relevance_x[row]))
             else:
-                results.append(self._labelled(item, label_proba[row], frame, row))
+                results.append(self._labelled(item, label_proba[row], label_x[row]))
         return results
 
-    def _irrelevant(self, item, p_relevant, has_term, frame, row) -> ClassifyResult:  # type: ignore[no-untyped-def]
-        reasons = [NO_COOP_TERM_REASON] if not has_term else _reasons(self.relevance, frame, row, 0)
+    def _explainer(self, stage: str) -> "_Explainer":
+        if stage not in self._explainers:
+            self._explainers[stage] = _Explainer(getattr(self, stage))
+        return self._explainers[stage]
+
+    def _irrelevant(self, item, p_relevant, has_term, vector) -> ClassifyResult:  # type: ignore[no-untyped-def]
+        reasons = [NO_COOP_TERM_REASON] if not has_term else self._explainer("relevance").reasons(vector, 0)
         confidence = float(max(1.0 - float(p_relevant), 0.99 if not has_term else 0.0))
         return ClassifyResult(
             id=item.id, relevant=False, label=None, confidence=confidence, sentiment=None,
             reasons=reasons, needs_review=confidence < self.review_threshold,
         )
 
-    def _labelled(self, item, proba: np.ndarray, frame, row) -> ClassifyResult:  # type: ignore[no-untyped-def]
+    def _labelled(self, item, proba: np.ndarray, vector) -> ClassifyResult:  # type: ignore[no-untyped-def]
         classes = list(self.label.classes_)
         order = np.argsort(proba)[::-1]
         best = int(order[0])
@@ -96,7 +105,7 @@ class CoopClassifier:
             best = int(order[1])
         label = classes[best]
         confidence = float(proba[best])
-        reasons = _reasons(self.label, frame, row, best)
+        reasons = self._explainer("label").reasons(vector, best)
         if guarded:
             reasons.append("có dấu hiệu sai lệch nhưng chưa đủ chắc chắn")
         return ClassifyResult(
@@ -110,25 +119,31 @@ def _true_column(pipeline: Pipeline) -> int:
     return list(pipeline.classes_).index(True)
 
 
-def _reasons(pipeline: Pipeline, frame, row: int, class_index: int) -> list[str]:  # type: ignore[no-untyped-def]
-    """Readable terms with the largest contribution towards the chosen class."""
-    features = pipeline.named_steps["features"]
-    vector = features.transform(frame.iloc[[row]]).tocsr()
-    coef = _mean_coef(pipeline.named_steps["classifier"])
-    weights = coef[0] if coef.shape[0] == 1 else coef[class_index]
-    if coef.shape[0] == 1 and class_index == 0:
-        weights = -weights  # binary: coef points towards the second class
-    contributions = vector.multiply(weights).tocsr()
-    names = features.get_feature_names_out()
-    terms = [
-        (str(names[index]).removeprefix("words__"), float(value))
-        for index, value in zip(contributions.indices, contributions.data)
-        if value > 0 and str(names[index]).startswith("words__")
-    ]
-    # Vietnamese words are mostly two syllables: multi-syllable terms read as reasons,
-    # single syllables ("nhập", "viên") do not, so they only fill remaining places.
-    terms.sort(key=lambda term: (" " not in term[0], -term[1]))
-    return [term for term, _ in terms[:MAX_REASONS]]
+class _Explainer:
+    """Turns a linear model's weights into the readable terms behind one decision."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        names = pipeline.named_steps["features"].get_feature_names_out()
+        self.word_columns = np.array([n.startswith("words__") for n in names])
+        self.names = [str(n).removeprefix("words__") for n in names]
+        self.coef = _mean_coef(pipeline.named_steps["classifier"])
+
+    def reasons(self, vector, class_index: int) -> list[str]:  # type: ignore[no-untyped-def]
+        """Terms with the largest positive contribution towards the chosen class."""
+        if self.coef.shape[0] == 1:  # binary: weights point towards the second class
+            weights = self.coef[0] if class_index == 1 else -self.coef[0]
+        else:
+            weights = self.coef[class_index]
+        row = vector.tocsr()
+        terms = [
+            (self.names[index], float(value * weights[index]))
+            for index, value in zip(row.indices, row.data)
+            if self.word_columns[index] and value * weights[index] > 0
+        ]
+        # Vietnamese words are mostly two syllables: multi-syllable terms read as reasons,
+        # single syllables ("nhập", "viên") do not, so they only fill remaining places.
+        terms.sort(key=lambda term: (" " not in term[0], -term[1]))
+        return [term for term, _ in terms[:MAX_REASONS]]
 
 
 def _mean_coef(calibrated: CalibratedClassifierCV) -> np.ndarray:

@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import skops.io as sio
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import Pipeline
 
 from models.classifier import CoopClassifier
 
@@ -22,9 +24,25 @@ class ModelError(RuntimeError):
     """Raised when no usable model can be loaded."""
 
 
+def _compact(pipeline: Pipeline) -> None:
+    """Shrink fitted vectorisers before saving.
+
+    A vocabulary maps each term to a numpy integer, which skops stores as one array file
+    per term (minutes to save 100k terms); plain ints are stored inline. `stop_words_` only
+    documents pruned terms and may be dropped (scikit-learn says so).
+    """
+    for _, transformer, _ in pipeline.named_steps["features"].transformers_:
+        if isinstance(transformer, TfidfVectorizer):
+            transformer.vocabulary_ = {t: int(i) for t, i in transformer.vocabulary_.items()}
+            if hasattr(transformer, "stop_words_"):
+                del transformer.stop_words_
+
+
 def save_model(model: CoopClassifier, directory: Path, card: dict[str, Any]) -> Path:
     """Write the model and its card into a directory; returns the model path."""
     directory.mkdir(parents=True, exist_ok=True)
+    _compact(model.relevance)
+    _compact(model.label)
     path = directory / MODEL_FILE
     payload = {"relevance": model.relevance, "label": model.label, "version": model.version}
     tmp = path.with_suffix(".tmp")

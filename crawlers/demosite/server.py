@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Optional
@@ -24,6 +25,9 @@ class DemoHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         parts = urlsplit(self.path)
+        hits = getattr(self.server, "hits", None)
+        if hits is not None:
+            hits[parts.path] += 1  # lets tests see what a crawl fetched
         found = self._route(parts.path, parse_qs(parts.query))
         if found is None:
             self._send(HTTPStatus.NOT_FOUND, "text/plain; charset=utf-8", "Không tìm thấy trang")
@@ -87,6 +91,7 @@ def make_server(port: int = 0, host: str = "127.0.0.1") -> ThreadingHTTPServer:
     """A server on host:port (port 0 picks a free one); call serve_forever to run it."""
     server = ThreadingHTTPServer((host, port), DemoHandler)
     server.daemon_threads = True
+    server.hits = Counter()  # type: ignore[attr-defined]
     return server
 
 

@@ -42,9 +42,12 @@ class RssSpider(SourceSpider):
 
     def entry_item(self, url: str, fallback: dict[str, Any]) -> RawItem:
         """A social post (or feed-only item) carried whole by its feed entry."""
+        title = fallback["title"]
+        if fallback["summary"].startswith(title.rstrip(".… ")):
+            title = ""  # post feeds often repeat the post's first words as a title
         return RawItem(
             url=url, source=self.source.name, outlet=fallback.get("page") or self.source.outlet,
-            kind=self.source.item_kind, text=fallback["summary"], title=fallback["title"],
+            kind=self.source.item_kind, text=fallback["summary"], title=title,
             published_at=fallback["published_at"],
             reactions=fallback.get("reactions"), shares=fallback.get("shares"),
         )
