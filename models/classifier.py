@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 from sklearn.calibration import CalibratedClassifierCV
@@ -15,6 +15,7 @@ from sklearn.svm import LinearSVC
 
 from models.contract import ClassifyInput, ClassifyResult, sentiment_of
 from models.features import TOKEN_PATTERN, feature_frame, mentions_cooperatives
+from models.narratives import NarrativeLibrary
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ class CoopClassifier:
     label: Pipeline
     version: str
     review_threshold: float = 0.6
+    narratives: Optional[NarrativeLibrary] = None
     _explainers: dict[str, "_Explainer"] = field(default_factory=dict, init=False, repr=False)
 
     def classify(self, items: Sequence[ClassifyInput]) -> list[ClassifyResult]:
@@ -108,9 +110,15 @@ class CoopClassifier:
         reasons = self._explainer("label").reasons(vector, best)
         if guarded:
             reasons.append("có dấu hiệu sai lệch nhưng chưa đủ chắc chắn")
+        narrative = None
+        if label == "misleading" and self.narratives is not None:
+            narrative = self.narratives.match(item.title, item.text)
+            if narrative is not None:
+                reasons.insert(0, f"khớp luận điệu sai: {narrative.title}")
         return ClassifyResult(
             id=item.id, relevant=True, label=label, confidence=confidence,
             sentiment=sentiment_of(label), reasons=reasons,
+            narrative=narrative.as_output() if narrative else None,
             needs_review=bool(guarded or label == "misleading" or confidence < self.review_threshold),
         )
 

@@ -36,7 +36,8 @@ class ClassifyResult:
     confidence: float
     sentiment: Optional[str]
     reasons: list[str] = field(default_factory=list)
-    narrative: Optional[str] = None
+    # {id, title, rebuttal, legal_reference} of the matched false narrative, else None.
+    narrative: Optional[dict[str, str]] = None
     needs_review: bool = False
 
     def as_row(self) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 
 from models.classifier import CoopClassifier
-from models.contract import LABELS
+from models.contract import LABELS, ClassifyResult
 from models.corpus import LabelledItem
 
 IRRELEVANT = "irrelevant"
@@ -35,7 +35,11 @@ class Evaluation:
 
 def evaluate(model: CoopClassifier, items: Sequence[LabelledItem]) -> Evaluation:
     """Classify items and compare with their labels."""
-    results = model.classify([item.as_input() for item in items])
+    return score(items, model.classify([item.as_input() for item in items]))
+
+
+def score(items: Sequence[LabelledItem], results: Sequence[ClassifyResult]) -> Evaluation:
+    """Compare results with the items' labels (same order)."""
     truth = [item.label or IRRELEVANT for item in items]
     predicted = [r.label or IRRELEVANT for r in results]
     precision, recall, f1, support = precision_recall_fscore_support(

@@ -4,13 +4,15 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import skops.io as sio
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import Pipeline
 
 from models.classifier import CoopClassifier
+from models.narratives import load_library
+from pipeline.config import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +60,8 @@ def model_exists(directory: Path) -> bool:
     return (directory / MODEL_FILE).is_file()
 
 
-def load_model(directory: Path, review_threshold: float = 0.6) -> CoopClassifier:
+def load_model(directory: Path, review_threshold: float = 0.6,
+               narratives_path: Optional[Path] = None) -> CoopClassifier:
     """Load a model saved by save_model, refusing types outside the trusted libraries."""
     path = directory / MODEL_FILE
     if not path.is_file():
@@ -73,9 +76,11 @@ def load_model(directory: Path, review_threshold: float = 0.6) -> CoopClassifier
         raise
     except Exception as exc:  # skops raises many kinds of errors on a corrupt file
         raise ModelError(f"model file {path} is unreadable: {exc}") from exc
+    # The narrative library is data edited by people, kept outside the model file.
+    library = load_library(narratives_path or get_settings().narratives_path)
     return CoopClassifier(
         relevance=payload["relevance"], label=payload["label"],
-        version=str(payload["version"]), review_threshold=review_threshold,
+        version=str(payload["version"]), review_threshold=review_threshold, narratives=library,
     )
 
 

@@ -12,8 +12,9 @@ import skops
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from models.classifier import RANDOM_STATE, CoopClassifier, build_pipeline
+from models.contract import ClassifyResult
 from models.corpus import LabelledItem, corpus_hash, load_corpus
-from models.evaluate import Evaluation, evaluate
+from models.evaluate import evaluate
 from models.features import feature_frame
 from models.persistence import save_model
 
@@ -48,15 +49,20 @@ def held_out_split(
     return train, test
 
 
-def cross_validate(items: Sequence[LabelledItem], folds: int = 5) -> list[Evaluation]:
-    """Evaluations of models fitted on each cross-validation fold."""
+def cross_validate(
+    items: Sequence[LabelledItem], folds: int = 5
+) -> tuple[list[LabelledItem], list[ClassifyResult]]:
+    """Out-of-fold predictions: every item classified by a model that never saw it."""
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=RANDOM_STATE)
-    evaluations = []
+    pooled_items: list[LabelledItem] = []
+    pooled_results: list[ClassifyResult] = []
     for fold_no, (train_idx, test_idx) in enumerate(splitter.split(items, _strata(items)), 1):
         logger.info("cross-validation fold %d/%d", fold_no, folds)
         model = fit([items[i] for i in train_idx], version=f"cv{fold_no}")
-        evaluations.append(evaluate(model, [items[i] for i in test_idx]))
-    return evaluations
+        test = [items[i] for i in test_idx]
+        pooled_items.extend(test)
+        pooled_results.extend(model.classify([item.as_input() for item in test]))
+    return pooled_items, pooled_results
 
 
 def train(corpus_dir: Path, model_dir: Path, extra: Sequence[LabelledItem] = ()) -> dict[str, Any]:

@@ -128,12 +128,20 @@ def classify(input_file: Path, output_file: Path) -> None:
 
 
 @main.command()
-def train() -> None:
+@click.option("--with-reviews", is_flag=True, help="Add monitors' confirmed labels from the database.")
+def train(with_reviews: bool) -> None:
     """Train the classifier from the labelled corpus and save it with its model card."""
     from models.train import train as run_training
 
     settings = get_settings()
-    card = run_training(settings.training_dir, settings.model_dir)
+    extra = []
+    if with_reviews:
+        from pipeline.review import reviewed_examples
+        from pipeline.runtime import shared_engine
+
+        extra = reviewed_examples(shared_engine())
+        click.echo(f"adding {len(extra)} reviewed items")
+    card = run_training(settings.training_dir, settings.model_dir, extra)
     held = card["held_out"]
     click.echo(
         f"model {card['version']}: {card['training_items']} items, held-out macro-F1 "
@@ -147,21 +155,27 @@ def train() -> None:
 def evaluate(folds: int) -> None:
     """Print held-out and cross-validated scores, for news and social separately."""
     from models.corpus import load_corpus
-    from models.evaluate import evaluate as score, format_evaluation
+    from models.evaluate import format_evaluation, score
     from models.train import cross_validate, fit, held_out_split
 
     items = load_corpus(get_settings().training_dir)
     train_items, test_items = held_out_split(items)
     model = fit(train_items, version="held-out")
-    click.echo(format_evaluation("held-out, all", score(model, test_items)))
-    for kind in ("news", "social"):
-        subset = [i for i in test_items if i.kind == kind]
-        if subset:
-            click.echo(format_evaluation(f"held-out, {kind}", score(model, subset)))
+    _print_by_kind("held-out", test_items, model.classify([i.as_input() for i in test_items]))
     if folds:
-        runs = cross_validate(items, folds)
-        macro = [r.macro_f1 for r in runs]
-        click.echo(f"cross-validation macro-F1 per fold: {', '.join(f'{m:.3f}' for m in macro)}")
+        pooled, results = cross_validate(items, folds)
+        _print_by_kind(f"{folds}-fold cross-validation", pooled, results)
+
+
+def _print_by_kind(title: str, items: Sequence[object], results: Sequence[object]) -> None:
+    from models.evaluate import format_evaluation, score
+
+    click.echo(format_evaluation(f"{title}, all", score(items, results)))  # type: ignore[arg-type]
+    for kind in ("news", "social"):
+        pairs = [(i, r) for i, r in zip(items, results) if i.kind == kind]  # type: ignore[attr-defined]
+        if pairs:
+            subset, subset_results = zip(*pairs)
+            click.echo(format_evaluation(f"{title}, {kind}", score(subset, subset_results)))
 
 
 @main.command()

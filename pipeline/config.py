@@ -29,6 +29,11 @@ class Settings:
             _env("COOPWATCH_TRAINING_DIR", str(REPO_ROOT / "data" / "training"))
         )
     )
+    narratives_path: Path = field(
+        default_factory=lambda: Path(
+            _env("COOPWATCH_NARRATIVES", str(REPO_ROOT / "data" / "narratives.yaml"))
+        )
+    )
     demo_dir: Path = field(
         default_factory=lambda: Path(_env("COOPWATCH_DEMO_DIR", str(REPO_ROOT / "data" / "demo")))
     )

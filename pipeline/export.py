@@ -14,7 +14,7 @@ from pipeline.schema import Item
 EXPORT_FIELDS = (
     "id", "url", "canonical_url", "outlet", "source", "kind", "title", "text",
     "published_at", "fetched_at", "story_cluster", "relevant", "label", "confidence",
-    "sentiment", "reasons", "needs_review", "model_version",
+    "sentiment", "reasons", "needs_review", "model_version", "narrative",
 )
 
 
@@ -30,6 +30,7 @@ def export_row(item: Item) -> dict[str, Any]:
         "story_cluster": item.cluster_id, "relevant": item.relevant, "label": item.label,
         "confidence": item.confidence, "sentiment": item.sentiment, "reasons": item.reasons,
         "needs_review": item.needs_review, "model_version": item.model_version,
+        "narrative": item.narrative,
     }
 
 

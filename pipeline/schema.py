@@ -105,8 +105,26 @@ class Item(Base):
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     model_version: Mapped[Optional[str]] = mapped_column(String(80))
+    narrative: Mapped[Optional[str]] = mapped_column(String(100))
 
     cluster: Mapped[Optional[StoryCluster]] = relationship(back_populates="items")
+    reviews: Mapped[list["Review"]] = relationship(back_populates="item", order_by="Review.id")
+
+
+class Review(Base):
+    """One monitor's action on one item; never updated, so the history stays complete."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    reviewer: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(20))  # confirm | relabel | dismiss | note
+    label: Mapped[Optional[str]] = mapped_column(String(20))
+    note: Mapped[Optional[str]] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    item: Mapped[Item] = relationship(back_populates="reviews")
 
 
 class IngestError(Base):

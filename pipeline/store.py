@@ -82,6 +82,7 @@ def item_row(prepared: PreparedItem, result: Optional[ClassifyResult], model_ver
         reasons=list(result.reasons) if result else [],
         needs_review=result.needs_review if result else False,
         model_version=model_version if result else None,
+        narrative=result.narrative["id"] if result and result.narrative else None,
     )
 
 
