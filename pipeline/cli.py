@@ -6,12 +6,15 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Iterator, Optional, Sequence
+from typing import TYPE_CHECKING, Iterator, Optional, Sequence
 
 import click
 from tqdm import tqdm
 
 from pipeline.config import REPO_ROOT, get_settings
+
+if TYPE_CHECKING:
+    from pipeline.ingest import IngestReport
 
 logger = logging.getLogger("coopwatch")
 
@@ -81,13 +84,7 @@ def ingest(input_file: Path) -> None:
     """Ingest raw records (JSONL: url, html or text, title, source, kind, times)."""
     from pipeline.runtime import shared_ingestor
 
-    report = shared_ingestor().ingest(tqdm(_raw_inputs(input_file), desc="ingest", unit="rec"))
-    click.echo(report.summary())
-    for failure in report.failures:
-        where = f"line {failure.position}" if failure.position else failure.url
-        click.echo(f"error: {where}: {failure.reason}", err=True)
-    if report.failures:
-        sys.exit(1)
+    _report(shared_ingestor().ingest(tqdm(_raw_inputs(input_file), desc="ingest", unit="rec")))
 
 
 def _raw_inputs(path: Path) -> Iterator[object]:
@@ -103,7 +100,39 @@ def _raw_inputs(path: Path) -> Iterator[object]:
             yield record_from_dict(row, position=number)
         except RecordError as exc:
             url = row.get("url") if isinstance(row.get("url"), str) else None
-            yield RecordFailure(f"line {number}: {exc}", number, url=url, source=path.name)
+            yield RecordFailure(str(exc), number, url=url, source=path.name)
+
+
+@main.command("import")
+@click.argument("export_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--map", "mappings", multiple=True, metavar="FIELD=COLUMN",
+              help="Column of the export holding a field (platform, page, url, text, "
+                   "published_at, reactions, shares); repeatable.")
+def import_posts(export_file: Path, mappings: Sequence[str]) -> None:
+    """Import a CSV or JSONL export of public social posts."""
+    from pipeline.runtime import shared_ingestor
+    from pipeline.social_import import MappingError, column_mapping, import_records
+
+    try:
+        mapping = column_mapping(list(mappings))
+    except MappingError as exc:
+        raise click.ClickException(str(exc)) from exc
+    records = tqdm(import_records(export_file, mapping), desc="import", unit="post")
+    _report(shared_ingestor().ingest(records), unit="row")
+
+
+def _report(report: "IngestReport", unit: str = "line") -> None:
+    """Print an ingest summary and each failure with its place; exit 1 after any failure."""
+    click.echo(report.summary())
+    for failure in report.failures:
+        reason = failure.reason
+        if failure.position and not reason.startswith(f"{unit} "):
+            reason = f"{unit} {failure.position}: {reason}"
+        elif not failure.position and failure.url:
+            reason = f"{failure.url}: {reason}"
+        click.echo(f"error: {reason}", err=True)
+    if report.failures:
+        sys.exit(1)
 
 
 @main.command()

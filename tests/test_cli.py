@@ -118,3 +118,32 @@ def test_users_add_reads_the_password_from_stdin(tmp_path: Path) -> None:
     engine = create_engine(url)
     assert authenticate(engine, "lan", "mat-khau-dai") == "monitor"
     assert authenticate(engine, "lan", "sai-mat-khau") is None
+
+
+def test_import_reads_social_exports_with_a_column_mapping(tmp_path: Path, model_dir: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'imp.db'}"
+    env = {"COOPWATCH_DATABASE_URL": url, "COOPWATCH_MODEL_DIR": str(model_dir)}
+    run_cli(["init"], env)
+    export = tmp_path / "facebook.csv"
+    export.write_text(
+        "network,group_name,link,message,time,likes,shares\n"
+        "Facebook,Nhà nông Cửu Long,https://fb.example/p/1,\"HTX lúa Tân Hòa vừa chia lãi cho xã viên, "
+        "mỗi hộ được thêm 5 triệu, mừng quá bà con ơi\",2026-11-20T07:00:00+07:00,210,14\n"
+        "Facebook,Nhà nông Cửu Long,,Bài không có đường dẫn,2026-11-20T08:00:00+07:00,1,0\n"
+        "Facebook,Hội Cựu chiến binh xã,https://fb.example/p/3,\"Ai biết thủ tục đăng ký thành lập tổ hợp tác "
+        "trồng nấm thì chỉ giúp mình với\",ngày mai,5,\n",
+        encoding="utf-8",
+    )
+    mapping = ["--map", "platform=network", "--map", "page=group_name", "--map", "url=link",
+               "--map", "text=message", "--map", "published_at=time", "--map", "reactions=likes"]
+    result = run_cli(["import", str(export), *mapping], env)
+    assert result.returncode == 1
+    assert "row 2: missing url" in result.stderr
+    assert "row 3: published_at is not an ISO-8601 time" in result.stderr
+    engine = create_engine(url)
+    with Session(engine) as session:
+        item = session.scalars(select(Item)).one()
+        assert (item.kind, item.outlet, item.source) == ("social", "Nhà nông Cửu Long", "import:facebook")
+        assert (item.reactions, item.shares) == (210, 14)
+    bad_map = run_cli(["import", str(export), "--map", "author=name"], env)
+    assert bad_map.returncode != 0 and "bad mapping" in bad_map.stderr
