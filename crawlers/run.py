@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Sequence
 
-from scrapy.crawler import CrawlerProcess
+from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.utils.project import get_project_settings
 
 from crawlers.sources import Source
@@ -12,7 +13,10 @@ from crawlers.spiders.base import SourceSpider
 from crawlers.spiders.rss import RssSpider
 from crawlers.spiders.section import SectionSpider
 from crawlers.spiders.sitemap import SitemapSpider
+from pipeline.health import record_run
 from pipeline.ingest import IngestReport
+from pipeline.runtime import shared_engine
+from pipeline.schema import CrawlRun, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -26,17 +30,37 @@ SPIDERS: dict[str, type[SourceSpider]] = {
 
 
 def crawl(sources: Sequence[Source], log_level: str = "INFO") -> dict[str, IngestReport]:
-    """Crawl all sources concurrently and return each source's ingest report."""
+    """Crawl all sources concurrently, record each source's run, return the ingest reports."""
     settings = get_project_settings()
     settings.set("LOG_LEVEL", log_level)
     process = CrawlerProcess(settings, install_root_handler=False)
-    crawlers = {}
+    crawlers: dict[str, tuple[Source, Crawler]] = {}
     for source in sources:
         crawler = process.create_crawler(SPIDERS[source.kind])
-        crawlers[source.name] = crawler
+        crawlers[source.name] = (source, crawler)
         process.crawl(crawler, source=source)
+    started = utcnow()
     process.start()
-    return {
-        name: getattr(crawler.spider, "ingest_report", IngestReport())
-        for name, crawler in crawlers.items()
-    }
+    finished = utcnow()
+    reports = {}
+    for name, (source, crawler) in crawlers.items():
+        reports[name] = getattr(crawler.spider, "ingest_report", None) or IngestReport()
+        record_run(shared_engine(), run_record(source, crawler, reports[name], started, finished))
+    return reports
+
+
+def run_record(source: Source, crawler: Crawler, report: IngestReport,
+               started: datetime, finished: datetime) -> CrawlRun:
+    """The health record of one source's crawl, from Scrapy's stats and the ingest report."""
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    spider_errors = list(getattr(crawler.spider, "errors", []))
+    ingest_errors = [f"{f.url or ''}: {f.reason}"[:500] for f in report.failures[:20]]
+    return CrawlRun(
+        source=source.name, outlet=source.outlet, started_at=started, finished_at=finished,
+        fetched=int(stats.get("response_received_count", 0)),
+        new=report.stored,
+        duplicate=report.already_stored + report.exact_duplicates
+        + int(stats.get("coopwatch/skipped_stored", 0)),
+        failed=len(spider_errors) + len(report.failures),
+        errors=spider_errors + ingest_errors,
+    )

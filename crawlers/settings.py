@@ -1,5 +1,7 @@
 """Scrapy settings: the only place crawler behaviour is configured."""
 
+import os
+
 BOT_NAME = "coopwatch"
 SPIDER_MODULES = ["crawlers.spiders"]
 NEWSPIDER_MODULE = "crawlers.spiders"
@@ -16,7 +18,8 @@ AUTOTHROTTLE_START_DELAY = 0.25
 AUTOTHROTTLE_MAX_DELAY = 30
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.5
 
-DOWNLOAD_TIMEOUT = 30
+# Overridable for tests and slow links; every other crawler setting lives only here.
+DOWNLOAD_TIMEOUT = int(os.environ.get("COOPWATCH_DOWNLOAD_TIMEOUT", "30"))
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 RETRY_ENABLED = True
@@ -29,7 +32,13 @@ TELNETCONSOLE_ENABLED = False
 
 DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.SkipStoredMiddleware": 50,
+    "crawlers.health.HealthMiddleware": 60,
+    # Replaces Scrapy's retry middleware at its own position.
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawlers.retry.BackoffRetryMiddleware": 550,
 }
+COOPWATCH_RETRY_BASE_DELAY = float(os.environ.get("COOPWATCH_RETRY_BASE_DELAY", "1.0"))
+COOPWATCH_RETRY_MAX_DELAY = 120.0
 ITEM_PIPELINES = {
     "crawlers.pipelines.IngestPipeline": 300,
 }

@@ -79,6 +79,25 @@ def crawl(sources_file: Path, only: Sequence[str]) -> None:
 
 
 @main.command()
+def sources() -> None:
+    """Print the health table of every source that has been crawled."""
+    from pipeline.health import source_health
+    from pipeline.runtime import shared_engine
+
+    rows = source_health(shared_engine())
+    if not rows:
+        click.echo("no crawl has been recorded yet")
+        return
+    click.echo(f"{'source':<28} {'status':<9} {'runs':>4} {'new 24h':>7} {'norm/day':>8}  reason")
+    for row in rows:
+        norm = f"{row.daily_norm:.1f}" if row.daily_norm is not None else "-"
+        status = "ok" if row.healthy else "UNHEALTHY"
+        click.echo(f"{row.source:<28} {status:<9} {row.runs:>4} {row.new_last_day:>7} {norm:>8}  {row.reason}")
+        for error in row.last_errors if not row.healthy else []:
+            click.echo(f"{'':<28} last error: {error}")
+
+
+@main.command()
 @click.option("--input", "input_file", required=True, type=click.Path(exists=True, path_type=Path))
 def ingest(input_file: Path) -> None:
     """Ingest raw records (JSONL: url, html or text, title, source, kind, times)."""

@@ -17,6 +17,13 @@ class SourceSpider(Spider):
         super().__init__(name=f"{self.name}:{source.name}", **kwargs)
         self.source = source
         self.allowed_domains = [source.domain]
+        self.errors: list[str] = []
+
+    def note_error(self, reason: str) -> None:
+        """Remember a failure of this source's crawl for its health record."""
+        self.logger.warning("%s: %s", self.source.name, reason)
+        if len(self.errors) < 50:
+            self.errors.append(reason)
 
     def article_request(self, url: str, fallback: Optional[dict[str, Any]] = None) -> Request:
         """Request an article page, skipped by middleware when it is already stored."""
@@ -28,7 +35,7 @@ class SourceSpider(Spider):
     def parse_article(self, response: Response, fallback: dict[str, Any]) -> Iterator[RawItem]:
         """Yield the fetched page; extraction happens in the ingest path."""
         if not hasattr(response, "text"):
-            self.logger.warning("not a text page: %s", response.url)
+            self.note_error(f"not a text page: {response.url}")
             return
         yield RawItem(
             url=response.url, source=self.source.name, outlet=self.source.outlet,

@@ -26,7 +26,7 @@ class RssSpider(SourceSpider):
         feed = feedparser.parse(response.body)
         if not feed.entries:
             reason = getattr(feed, "bozo_exception", None) or "no entries"
-            self.logger.error("feed %s unusable: %s", response.url, reason)
+            self.note_error(f"feed {response.url} unusable: {reason}")
             return
         # Forum and video feeds carry the whole post; news feeds link to the article page.
         fetch_articles = bool(self.source.options.get("fetch_articles", self.source.kind == "rss"))

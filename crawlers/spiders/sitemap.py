@@ -23,7 +23,10 @@ class SitemapSpider(SourceSpider):
         try:
             sitemap = Sitemap(response.body)
         except Exception as exc:  # lxml raises several kinds on broken XML
-            self.logger.error("sitemap %s unusable: %s", response.url, exc)
+            self.note_error(f"sitemap {response.url} unusable: {exc}")
+            return
+        if sitemap.type not in ("urlset", "sitemapindex"):
+            self.note_error(f"sitemap {response.url} unusable: root element is {sitemap.type!r}")
             return
         for entry in sitemap:
             url = response.urljoin(entry["loc"])
