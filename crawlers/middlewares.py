@@ -17,6 +17,10 @@ from pipeline.urls import InvalidURL, canonicalize
 logger = logging.getLogger(__name__)
 
 
+class AlreadyStored(IgnoreRequest):
+    """A request dropped on purpose because its page is stored; not a failure."""
+
+
 class SkipStoredMiddleware:
     """Drops requests marked `meta['article']` whose canonical URL is already in the database."""
 
@@ -40,5 +44,5 @@ class SkipStoredMiddleware:
         if stored is not None:
             if self.crawler and self.crawler.stats:
                 self.crawler.stats.inc_value("coopwatch/skipped_stored")
-            raise IgnoreRequest(f"already stored: {canonical}")
+            raise AlreadyStored(f"already stored: {canonical}")
         return None

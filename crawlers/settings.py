@@ -32,7 +32,6 @@ TELNETCONSOLE_ENABLED = False
 
 DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.SkipStoredMiddleware": 50,
-    "crawlers.health.HealthMiddleware": 60,
     # Replaces Scrapy's retry middleware at its own position.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawlers.retry.BackoffRetryMiddleware": 550,

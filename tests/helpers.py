@@ -16,6 +16,12 @@ WIRE_BODY = (
     "Dịp này, 25 tập thể và 40 cá nhân có thành tích xuất sắc trong phong trào phát triển hợp tác xã được nhận bằng khen của Ủy ban nhân dân tỉnh.",
 )
 
+OTHER_BODY = (
+    "Mưa lớn kéo dài nhiều ngày khiến nhiều tuyến đường liên xã ở huyện miền núi bị sạt lở, giao thông chia cắt.",
+    "Lực lượng chức năng đã huy động máy xúc để thông tuyến, đồng thời cắm biển cảnh báo tại các điểm nguy hiểm.",
+    "Cơ quan khí tượng dự báo mưa còn tiếp diễn đến cuối tuần, người dân cần theo dõi sát bản tin thời tiết.",
+)
+
 
 def make_article(slug: str, outlet: str = "nongthonmoi", body: tuple[str, ...] = WIRE_BODY,
                  title: str = "Hội nghị tổng kết kinh tế tập thể năm 2026",

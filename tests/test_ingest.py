@@ -7,14 +7,7 @@ from sqlalchemy.orm import Session
 from pipeline.ingest import Ingestor, RecordFailure
 from pipeline.records import RawRecord, RecordError, record_from_dict
 from pipeline.schema import IngestError, Item, StoryCluster
-from tests.helpers import VN, WIRE_BODY, article_html, make_article
-
-OTHER_BODY = (
-    "Mưa lớn kéo dài nhiều ngày khiến nhiều tuyến đường liên xã ở huyện miền núi bị sạt lở, giao thông chia cắt.",
-    "Lực lượng chức năng đã huy động máy xúc để thông tuyến, đồng thời cắm biển cảnh báo tại các điểm nguy hiểm.",
-    "Cơ quan khí tượng dự báo mưa còn tiếp diễn đến cuối tuần, người dân cần theo dõi sát bản tin thời tiết.",
-)
-
+from tests.helpers import OTHER_BODY, VN, WIRE_BODY, article_html, make_article
 
 def wire_copies() -> list[RawRecord]:
     """One wire story carried by three outlets with small edits, hours apart."""

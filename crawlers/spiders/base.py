@@ -5,6 +5,10 @@ from typing import Any, Iterator, Optional
 
 from scrapy import Request, Spider
 from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from crawlers.middlewares import AlreadyStored
 
 from crawlers.items import RawItem
 from crawlers.sources import Source
@@ -25,11 +29,24 @@ class SourceSpider(Spider):
         if len(self.errors) < 50:
             self.errors.append(reason)
 
+    def on_error(self, failure: Failure) -> None:
+        """Errback of every request: record why a fetch failed (HTTP status, time-out …)."""
+        if failure.check(AlreadyStored):
+            return
+        url = getattr(getattr(failure, "request", None), "url", "?")
+        if failure.check(HttpError):
+            self.note_error(f"HTTP {failure.value.response.status} for {url}")
+        else:
+            self.note_error(f"{failure.type.__name__} for {url}: {failure.getErrorMessage()}"[:500])
+
+    def request(self, url: str, callback: Any, **kwargs: Any) -> Request:
+        """A request whose failure is recorded against this source."""
+        return Request(url, callback=callback, errback=self.on_error, **kwargs)
+
     def article_request(self, url: str, fallback: Optional[dict[str, Any]] = None) -> Request:
         """Request an article page, skipped by middleware when it is already stored."""
-        return Request(
-            url, callback=self.parse_article, meta={"article": True},
-            cb_kwargs={"fallback": fallback or {}},
+        return self.request(
+            url, self.parse_article, meta={"article": True}, cb_kwargs={"fallback": fallback or {}}
         )
 
     def parse_article(self, response: Response, fallback: dict[str, Any]) -> Iterator[RawItem]:

@@ -19,7 +19,9 @@ class RssSpider(SourceSpider):
     name = "rss"
 
     async def start(self) -> AsyncIterator[Request]:
-        yield Request(self.source.url, callback=self.parse_feed)
+        # dont_filter: a redirect loop then runs into REDIRECT_MAX_TIMES and is reported,
+        # instead of being dropped in silence by the duplicate filter.
+        yield self.request(self.source.url, self.parse_feed, dont_filter=True)
 
     def parse_feed(self, response: Response) -> Iterator[Union[Request, RawItem]]:
         """Turn feed entries into article requests (or items, for social feeds)."""

@@ -18,7 +18,7 @@ class SectionSpider(SourceSpider):
     name = "section"
 
     async def start(self) -> AsyncIterator[Request]:
-        yield Request(self.source.url, callback=self.parse_section, cb_kwargs={"page": 1})
+        yield self.request(self.source.url, self.parse_section, cb_kwargs={"page": 1}, dont_filter=True)
 
     def parse_section(self, response: Response, page: int) -> Iterator[Request]:
         """Request each linked article, then the next list page while depth allows."""
@@ -27,5 +27,5 @@ class SectionSpider(SourceSpider):
             yield self.article_request(response.urljoin(href))
         next_href = response.css(options.get("next_selector", DEFAULT_NEXT)).get()
         if next_href and page < int(options.get("max_pages", 3)):
-            yield Request(response.urljoin(next_href), callback=self.parse_section,
-                          cb_kwargs={"page": page + 1})
+            yield self.request(response.urljoin(next_href), self.parse_section,
+                               cb_kwargs={"page": page + 1})

@@ -16,7 +16,7 @@ class SitemapSpider(SourceSpider):
     name = "sitemap"
 
     async def start(self) -> AsyncIterator[Request]:
-        yield Request(self.source.url, callback=self.parse_sitemap)
+        yield self.request(self.source.url, self.parse_sitemap, dont_filter=True)
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
         """Follow index entries; request article URLs with their news:publication_date."""
@@ -31,7 +31,7 @@ class SitemapSpider(SourceSpider):
         for entry in sitemap:
             url = response.urljoin(entry["loc"])
             if sitemap.type == "sitemapindex":
-                yield Request(url, callback=self.parse_sitemap)
+                yield self.request(url, self.parse_sitemap)
             else:
                 news = entry.get("news") or {}
                 published = entry.get("publication_date") or news.get("publication_date")

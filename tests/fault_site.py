@@ -1,0 +1,87 @@
+"""A local site whose sources fail in every way a real outlet can, beside one good source."""
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.helpers import OTHER_BODY, article_html, make_article
+
+
+LIMITED_BODY = (
+    "Hợp tác xã dịch vụ điện nước xã ven biển vừa hoàn thành tuyến ống cấp nước sạch dài 12 km cho 900 hộ.",
+    "Ban giám đốc cho biết vốn đầu tư do thành viên góp một phần, phần còn lại vay từ quỹ hỗ trợ phát triển hợp tác xã.",
+    "Người dân trong vùng trước đây phải mua nước bình giá cao vào mùa khô, nay đã có nước máy ổn định.",
+)
+
+
+class QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
+        """Clients that time out and hang up are expected here."""
+
+
+def _rss(base: str, paths: list[str]) -> str:
+    items = "".join(
+        f"<item><title>Bài {p}</title><link>{base}{p}</link><pubDate>Thu, 12 Nov 2026 02:30:00 GMT</pubDate></item>"
+        for p in paths
+    )
+    return f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>T</title>{items}</channel></rss>'
+
+
+class FaultHandler(BaseHTTPRequestHandler):
+    """Routes: /good/*, /limited/* (429 first), /htmlfeed.xml, /broken.xml, /404, /500, /slow, /loop."""
+
+    def do_GET(self) -> None:  # noqa: N802
+        server = self.server
+        server.requests[self.path].append(time.monotonic())  # type: ignore[attr-defined]
+        base = f"http://{self.headers['Host']}"
+        if self.path == "/robots.txt":
+            return self._send(200, "text/plain", "User-agent: *\nDisallow:\n")
+        if self.path == "/good/rss.xml":
+            return self._send(200, "application/rss+xml", _rss(base, ["/good/a1.html", "/good/a2.html"]))
+        if self.path == "/limited/rss.xml":
+            if len(server.requests[self.path]) == 1:  # type: ignore[attr-defined]
+                return self._send(429, "text/plain", "chậm lại", {"Retry-After": "1"})
+            return self._send(200, "application/rss+xml", _rss(base, ["/limited/b1.html"]))
+        if self.path.endswith(".html") and self.path.startswith(("/good/", "/limited/")):
+            slug = self.path.rsplit("/", 1)[1][:-5]
+            body = {"a2": OTHER_BODY, "b1": LIMITED_BODY}.get(slug)
+            article = make_article(slug, body=body) if body else make_article(slug)
+            return self._send(200, "text/html; charset=utf-8", article_html(article))
+        if self.path == "/htmlfeed.xml":
+            return self._send(200, "text/html", "<html><body><h1>Trang chủ</h1><p>Không phải RSS</p></body></html>")
+        if self.path == "/broken.xml":
+            return self._send(200, "application/xml", "<<<rss <channel> ><item ti")
+        if self.path == "/500.xml":
+            return self._send(500, "text/plain", "lỗi máy chủ")
+        if self.path == "/slow.xml":
+            time.sleep(3)
+            return self._send(200, "application/rss+xml", _rss(base, []))
+        if self.path == "/loop.xml":
+            return self._send(302, "text/plain", "", {"Location": "/loop.xml"})
+        return self._send(404, "text/plain", "không có")
+
+    def _send(self, status: int, ctype: str, body: str, headers: dict[str, str] | None = None) -> None:
+        data = body.encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        try:
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        return
+
+
+def start_fault_site() -> tuple[ThreadingHTTPServer, str]:
+    server = QuietServer(("127.0.0.1", 0), FaultHandler)
+    server.daemon_threads = True
+    server.requests = defaultdict(list)  # type: ignore[attr-defined]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"

@@ -1,0 +1,64 @@
+"""Bad sources never stop a crawl: each failure is recorded against its source with a reason."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from pipeline.db import migrate
+from pipeline.schema import CrawlRun, Item
+from tests.fault_site import start_fault_site
+
+SOURCES = """
+sources:
+  - {name: good, outlet: Báo Tốt, kind: rss, url: "${base}/good/rss.xml"}
+  - {name: limited, outlet: Báo Bận, kind: rss, url: "${base}/limited/rss.xml"}
+  - {name: html-feed, outlet: Báo A, kind: rss, url: "${base}/htmlfeed.xml"}
+  - {name: broken-xml, outlet: Báo B, kind: rss, url: "${base}/broken.xml"}
+  - {name: missing, outlet: Báo C, kind: rss, url: "${base}/gone.xml"}
+  - {name: server-error, outlet: Báo D, kind: rss, url: "${base}/500.xml"}
+  - {name: slow, outlet: Báo E, kind: rss, url: "${base}/slow.xml"}
+  - {name: redirect-loop, outlet: Báo F, kind: sitemap, url: "${base}/loop.xml"}
+"""
+
+
+def test_each_failing_source_is_recorded_and_the_others_carry_on(tmp_path: Path, model_dir: Path) -> None:
+    server, base = start_fault_site()
+    try:
+        sources = tmp_path / "sources.yaml"
+        sources.write_text(SOURCES.replace("${base}", base), encoding="utf-8")
+        db_url = f"sqlite:///{tmp_path / 'faults.db'}"
+        migrate(db_url)
+        env = {**os.environ, "COOPWATCH_DATABASE_URL": db_url, "COOPWATCH_MODEL_DIR": str(model_dir),
+               "COOPWATCH_DOWNLOAD_TIMEOUT": "1", "COOPWATCH_RETRY_BASE_DELAY": "0.1"}
+        result = subprocess.run([sys.executable, "-m", "pipeline.cli", "crawl", "--sources", str(sources)],
+                                env=env, capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr[-3000:]
+        engine = create_engine(db_url)
+        with Session(engine) as session:
+            runs = {r.source: r for r in session.scalars(select(CrawlRun))}
+            stored = {i.outlet for i in session.scalars(select(Item))}
+        assert set(runs) == {"good", "limited", "html-feed", "broken-xml", "missing", "server-error",
+                             "slow", "redirect-loop"}
+        assert stored == {"Báo Tốt", "Báo Bận"}
+        assert runs["good"].new == 2 and runs["good"].errors == []
+        assert runs["limited"].new == 1 and runs["limited"].errors == []
+        expectations = {
+            "html-feed": "unusable", "broken-xml": "unusable", "missing": "HTTP 404",
+            "server-error": "HTTP 500", "slow": "TimeoutError", "redirect-loop": "loop.xml",
+        }
+        for source, reason in expectations.items():
+            assert runs[source].new == 0 and any(reason in e for e in runs[source].errors), (source, runs[source].errors)
+        # The 429 asked for one second; the retry waited for it.
+        first, second = server.requests["/limited/rss.xml"][:2]
+        assert second - first >= 0.95
+        assert len(server.requests["/500.xml"]) == 3  # one try and two retries, then recorded
+        table = subprocess.run([sys.executable, "-m", "pipeline.cli", "sources"], env=env,
+                               capture_output=True, text=True, timeout=120)
+        assert "server-error" in table.stdout and "good" in table.stdout
+    finally:
+        server.shutdown()
