@@ -42,7 +42,7 @@ ITEM_PIPELINES = {
     "crawlers.pipelines.IngestPipeline": 300,
 }
 # Items are handed to pipeline.ingest in batches of this size.
-COOPWATCH_INGEST_BATCH = 50
+COOPWATCH_INGEST_BATCH = int(os.environ.get("COOPWATCH_INGEST_BATCH", "50"))
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
