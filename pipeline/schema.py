@@ -167,3 +167,14 @@ class CrawlRun(Base):
     duplicate: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class FeedState(Base):
+    """Validators of a feed's last response, sent back so an unchanged feed costs one 304."""
+
+    __tablename__ = "feed_states"
+
+    url: Mapped[str] = mapped_column(String(2000), primary_key=True)
+    etag: Mapped[Optional[str]] = mapped_column(String(500))
+    last_modified: Mapped[Optional[str]] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

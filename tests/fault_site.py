@@ -40,6 +40,10 @@ class FaultHandler(BaseHTTPRequestHandler):
             return self._send(200, "text/plain", "User-agent: *\nDisallow:\n")
         if self.path == "/good/rss.xml":
             return self._send(200, "application/rss+xml", _rss(base, ["/good/a1.html", "/good/a2.html"]))
+        if self.path == "/etag/rss.xml":
+            if self.headers.get("If-None-Match") == '"v1"':
+                return self._send(304, "text/plain", "")
+            return self._send(200, "application/rss+xml", _rss(base, ["/good/a1.html"]), {"ETag": '"v1"'})
         if self.path == "/limited/rss.xml":
             if len(server.requests[self.path]) == 1:  # type: ignore[attr-defined]
                 return self._send(429, "text/plain", "chậm lại", {"Retry-After": "1"})
@@ -64,6 +68,7 @@ class FaultHandler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, ctype: str, body: str, headers: dict[str, str] | None = None) -> None:
         data = body.encode("utf-8")
+        self.server.statuses.append((self.path, status))  # type: ignore[attr-defined]
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
@@ -83,5 +88,6 @@ def start_fault_site() -> tuple[ThreadingHTTPServer, str]:
     server = QuietServer(("127.0.0.1", 0), FaultHandler)
     server.daemon_threads = True
     server.requests = defaultdict(list)  # type: ignore[attr-defined]
+    server.statuses = []  # type: ignore[attr-defined]
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}"

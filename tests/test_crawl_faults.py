@@ -62,3 +62,26 @@ def test_each_failing_source_is_recorded_and_the_others_carry_on(tmp_path: Path,
         assert "server-error" in table.stdout and "good" in table.stdout
     finally:
         server.shutdown()
+
+
+def test_an_unchanged_feed_costs_one_304(tmp_path: Path, model_dir: Path) -> None:
+    server, base = start_fault_site()
+    try:
+        sources = tmp_path / "sources.yaml"
+        sources.write_text(f'sources:\n  - {{name: etag, outlet: Báo E, kind: rss, url: "{base}/etag/rss.xml"}}\n',
+                           encoding="utf-8")
+        db_url = f"sqlite:///{tmp_path / 'etag.db'}"
+        migrate(db_url)
+        env = {**os.environ, "COOPWATCH_DATABASE_URL": db_url, "COOPWATCH_MODEL_DIR": str(model_dir)}
+        command = [sys.executable, "-m", "pipeline.cli", "crawl", "--sources", str(sources)]
+        for _ in range(2):
+            result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+            assert result.returncode == 0, result.stderr[-3000:]
+        assert [st for path, st in server.statuses if path == "/etag/rss.xml"] == [200, 304]
+        assert len(server.requests["/good/a1.html"]) == 1
+        engine = create_engine(db_url)
+        with Session(engine) as session:
+            runs = session.scalars(select(CrawlRun).order_by(CrawlRun.id)).all()
+        assert [r.new for r in runs] == [1, 0] and runs[1].errors == []
+    finally:
+        server.shutdown()

@@ -11,6 +11,8 @@ from scrapy.http import Response
 
 from crawlers.items import RawItem
 from crawlers.spiders.base import SourceSpider
+from pipeline.feed_state import conditional_headers, remember
+from pipeline.runtime import shared_engine
 
 
 class RssSpider(SourceSpider):
@@ -21,16 +23,26 @@ class RssSpider(SourceSpider):
     async def start(self) -> AsyncIterator[Request]:
         # dont_filter: a redirect loop then runs into REDIRECT_MAX_TIMES and is reported,
         # instead of being dropped in silence by the duplicate filter.
-        yield self.request(self.source.url, self.parse_feed, dont_filter=True)
+        yield self.request(
+            self.source.url, self.parse_feed, dont_filter=True,
+            headers=conditional_headers(shared_engine(), self.source.url),
+            meta={"handle_httpstatus_list": [304]},
+        )
 
     def parse_feed(self, response: Response) -> Iterator[Union[Request, RawItem]]:
         """Turn feed entries into article requests (or items, for social feeds)."""
+        if response.status == 304:
+            self.logger.info("%s not modified since the last crawl", self.source.url)
+            if self.crawler.stats:
+                self.crawler.stats.inc_value("coopwatch/feed_not_modified")
+            return
         feed = feedparser.parse(response.body)
         if not feed.entries:
             reason = getattr(feed, "bozo_exception", None) or "no entries"
             self.note_error(f"feed {response.url} unusable: {reason}")
             return
         # Forum and video feeds carry the whole post; news feeds link to the article page.
+        self.validators = (_header(response, b"ETag"), _header(response, b"Last-Modified"))
         fetch_articles = bool(self.source.options.get("fetch_articles", self.source.kind == "rss"))
         for entry in feed.entries:
             fallback = entry_fields(entry)
@@ -41,6 +53,15 @@ class RssSpider(SourceSpider):
                 yield self.article_request(response.urljoin(link), fallback)
             else:
                 yield self.entry_item(response.urljoin(link), fallback)
+
+    def closed(self, reason: str) -> None:
+        """Keep the feed's validators only after a finished crawl.
+
+        Saved earlier, a crawl killed half-way would get a 304 next time and never fetch
+        the articles it had not stored yet.
+        """
+        if reason == "finished" and getattr(self, "validators", None):
+            remember(shared_engine(), self.source.url, *self.validators)
 
     def entry_item(self, url: str, fallback: dict[str, Any]) -> RawItem:
         """A social post (or feed-only item) carried whole by its feed entry."""
@@ -66,6 +87,11 @@ def entry_fields(entry: Any) -> dict[str, Any]:
         "reactions": _int(entry.get("cw_reactions")),
         "shares": _int(entry.get("cw_shares")),
     }
+
+
+def _header(response: Response, name: bytes) -> Optional[str]:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
 
 
 def _entry_time(entry: Any) -> Optional[str]:
