@@ -1,4 +1,4 @@
-"""Downloader middlewares: never fetch an article page whose canonical URL is stored."""
+"""Downloader middlewares: stay on the source's host; never refetch a stored article."""
 from __future__ import annotations
 
 import logging
@@ -13,8 +13,35 @@ from sqlalchemy.orm import Session
 from pipeline.runtime import shared_engine
 from pipeline.schema import Item
 from pipeline.urls import InvalidURL, canonicalize
+from scrapy.utils.httpobj import urlparse_cached
 
 logger = logging.getLogger(__name__)
+
+
+class OffHost(IgnoreRequest):
+    """A request (often a redirect) to a host outside its source's domain."""
+
+
+class SourceHostMiddleware:
+    """Refuses every request outside the spider's allowed domains, `dont_filter` or not.
+
+    Scrapy's offsite filter skips requests marked `dont_filter`, and a redirect inherits that
+    mark from the feed request; this check has no such exception.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "SourceHostMiddleware":
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        allowed = getattr(self.crawler.spider, "allowed_domains", None) or []
+        host = urlparse_cached(request).hostname or ""
+        if allowed and not any(host == d or host.endswith(f".{d}") for d in allowed):
+            raise OffHost(f"refused {request.url}: {host} is outside the source's domain")
+        return None
 
 
 class AlreadyStored(IgnoreRequest):

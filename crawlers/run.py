@@ -54,6 +54,9 @@ def run_record(source: Source, crawler: Crawler, report: IngestReport,
     """The health record of one source's crawl, from Scrapy's stats and the ingest report."""
     stats = crawler.stats.get_stats() if crawler.stats else {}
     spider_errors = list(getattr(crawler.spider, "errors", []))
+    if offsite := int(stats.get("offsite/filtered", 0)):
+        # Scrapy drops these before any errback runs; count them so they are not silent.
+        spider_errors.append(f"{offsite} request(s) to other hosts refused")
     ingest_errors = [f"{f.url or ''}: {f.reason}"[:500] for f in report.failures[:20]]
     return CrawlRun(
         source=source.name, outlet=source.outlet, started_at=started, finished_at=finished,

@@ -31,6 +31,7 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 
 DOWNLOADER_MIDDLEWARES = {
+    "crawlers.middlewares.SourceHostMiddleware": 40,
     "crawlers.middlewares.SkipStoredMiddleware": 50,
     # Replaces Scrapy's retry middleware at its own position.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,

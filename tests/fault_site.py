@@ -16,6 +16,16 @@ LIMITED_BODY = (
 )
 
 
+YOUTUBE_ATOM = """<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xmlns:media="http://search.yahoo.com/mrss/">
+<title>Kênh Nông nghiệp Xanh</title>
+<entry><title>Thăm HTX nuôi ong Đồng Tiến</title><link rel="alternate" href="BASE/watch/v1"/>
+<published>2026-11-18T03:00:00+00:00</published>
+<media:group><media:title>Thăm HTX nuôi ong Đồng Tiến</media:title>
+<media:description>Hợp tác xã nuôi ong Đồng Tiến có 46 thành viên, mỗi năm bán ra thị trường 30 tấn mật ong đạt chứng nhận OCOP 4 sao.</media:description>
+</media:group></entry></feed>"""
+
+
 class QuietServer(ThreadingHTTPServer):
     def handle_error(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
         """Clients that time out and hang up are expected here."""
@@ -44,6 +54,13 @@ class FaultHandler(BaseHTTPRequestHandler):
             if self.headers.get("If-None-Match") == '"v1"':
                 return self._send(304, "text/plain", "")
             return self._send(200, "application/rss+xml", _rss(base, ["/good/a1.html"]), {"ETag": '"v1"'})
+        if self.path == "/offsite/rss.xml":
+            return self._send(200, "application/rss+xml", _rss(base, ["/offsite/jump.html"]))
+        if self.path == "/offsite/jump.html":
+            port = self.server.server_address[1]  # type: ignore[attr-defined]
+            return self._send(302, "text/plain", "", {"Location": f"http://localhost:{port}/good/a1.html"})
+        if self.path == "/channel.atom":
+            return self._send(200, "application/atom+xml", YOUTUBE_ATOM.replace("BASE", base))
         if self.path == "/limited/rss.xml":
             if len(server.requests[self.path]) == 1:  # type: ignore[attr-defined]
                 return self._send(429, "text/plain", "chậm lại", {"Retry-After": "1"})

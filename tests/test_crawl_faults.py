@@ -85,3 +85,34 @@ def test_an_unchanged_feed_costs_one_304(tmp_path: Path, model_dir: Path) -> Non
         assert [r.new for r in runs] == [1, 0] and runs[1].errors == []
     finally:
         server.shutdown()
+
+
+def test_redirects_off_the_source_host_are_refused_and_video_feeds_become_posts(tmp_path: Path, model_dir: Path) -> None:
+    server, base = start_fault_site()
+    try:
+        sources = tmp_path / "sources.yaml"
+        sources.write_text(
+            "sources:\n"
+            f'  - {{name: jumpy, outlet: Báo G, kind: rss, url: "{base}/offsite/rss.xml"}}\n'
+            # The feed URL itself redirects away: feed requests skip Scrapy's offsite filter.
+            f'  - {{name: jumpy-feed, outlet: Báo H, kind: rss, url: "{base}/offsite/jump.html"}}\n'
+            f'  - {{name: channel, outlet: Kênh Nông nghiệp Xanh, kind: youtube, url: "{base}/channel.atom"}}\n',
+            encoding="utf-8",
+        )
+        db_url = f"sqlite:///{tmp_path / 'offsite.db'}"
+        migrate(db_url)
+        env = {**os.environ, "COOPWATCH_DATABASE_URL": db_url, "COOPWATCH_MODEL_DIR": str(model_dir)}
+        result = subprocess.run([sys.executable, "-m", "pipeline.cli", "crawl", "--sources", str(sources)],
+                                env=env, capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert "/good/a1.html" not in server.requests  # localhost is another host than 127.0.0.1
+        engine = create_engine(db_url)
+        with Session(engine) as session:
+            runs = {r.source: r for r in session.scalars(select(CrawlRun))}
+            video = session.scalars(select(Item)).one()
+        assert runs["jumpy"].new == 0 and any("localhost" in e or "other hosts" in e for e in runs["jumpy"].errors)
+        assert any("outside the source's domain" in e for e in runs["jumpy-feed"].errors), runs["jumpy-feed"].errors
+        assert video.kind == "social" and video.outlet == "Kênh Nông nghiệp Xanh"
+        assert "46 thành viên" in video.text and video.title == "Thăm HTX nuôi ong Đồng Tiến"
+    finally:
+        server.shutdown()
