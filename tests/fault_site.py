@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 import time
+import unicodedata
 from collections import defaultdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -24,6 +25,33 @@ YOUTUBE_ATOM = """<?xml version="1.0" encoding="UTF-8"?>
 <media:group><media:title>Thăm HTX nuôi ong Đồng Tiến</media:title>
 <media:description>Hợp tác xã nuôi ong Đồng Tiến có 46 thành viên, mỗi năm bán ra thị trường 30 tấn mật ong đạt chứng nhận OCOP 4 sao.</media:description>
 </media:group></entry></feed>"""
+
+
+LEGACY_HEADER_BODY = (
+    "Quỹ tín dụng nhân dân thị trấn vừa tổ chức đại hội thành viên, bầu hội đồng quản trị nhiệm kỳ mới.",
+    "Tổng nguồn vốn của quỹ đạt 240 tỷ đồng, dư nợ cho vay tập trung vào sản xuất nông nghiệp và hộ kinh doanh nhỏ.",
+)
+LEGACY_META_BODY = (
+    "Tổ hợp tác đan lát ở thôn Phú Lễ nhận thêm đơn hàng giỏ cói xuất khẩu, tạo việc làm cho 60 phụ nữ lớn tuổi.",
+    "Trưởng tổ cho biết sản phẩm được làm thủ công hoàn toàn, mỗi tháng giao khoảng 4.000 chiếc cho doanh nghiệp.",
+)
+TONES = "\u0300\u0301\u0303\u0309\u0323"
+
+
+def to_cp1258(text: str) -> bytes:
+    """Encode as windows-1258 does: base letters (â, ơ, ư …) precomposed, tone marks combining."""
+    out = bytearray()
+    for char in unicodedata.normalize("NFC", text):
+        try:
+            out += char.encode("cp1258")
+            continue
+        except UnicodeEncodeError:
+            pass
+        parts = unicodedata.normalize("NFD", char)
+        tones = "".join(c for c in parts if c in TONES)
+        base = unicodedata.normalize("NFC", "".join(c for c in parts if c not in TONES))
+        out += base.encode("cp1258") + tones.encode("cp1258")
+    return bytes(out)
 
 
 class QuietServer(ThreadingHTTPServer):
@@ -61,6 +89,16 @@ class FaultHandler(BaseHTTPRequestHandler):
             return self._send(302, "text/plain", "", {"Location": f"http://localhost:{port}/good/a1.html"})
         if self.path == "/channel.atom":
             return self._send(200, "application/atom+xml", YOUTUBE_ATOM.replace("BASE", base))
+        if self.path == "/legacy/rss.xml":
+            return self._send(200, "application/rss+xml", _rss(base, ["/legacy/header.html", "/legacy/meta.html"]))
+        if self.path.startswith("/legacy/"):
+            header = self.path == "/legacy/header.html"
+            html = article_html(make_article(self.path[8:-5], body=LEGACY_HEADER_BODY if header else LEGACY_META_BODY))
+            html = html.replace('<meta charset="utf-8">', "" if header else '<meta charset="windows-1258">')
+            ctype = "text/html; charset=windows-1258" if header else "text/html"
+            return self._send_bytes(200, ctype, to_cp1258(html))
+        if self.path == "/huge.xml":
+            return self._send_bytes(200, "application/rss+xml", b"<rss>" + b" " * (11 * 1024 * 1024) + b"</rss>")
         if self.path == "/limited/rss.xml":
             if len(server.requests[self.path]) == 1:  # type: ignore[attr-defined]
                 return self._send(429, "text/plain", "chậm lại", {"Retry-After": "1"})
@@ -84,7 +122,9 @@ class FaultHandler(BaseHTTPRequestHandler):
         return self._send(404, "text/plain", "không có")
 
     def _send(self, status: int, ctype: str, body: str, headers: dict[str, str] | None = None) -> None:
-        data = body.encode("utf-8")
+        self._send_bytes(status, ctype, body.encode("utf-8"), headers)
+
+    def _send_bytes(self, status: int, ctype: str, data: bytes, headers: dict[str, str] | None = None) -> None:
         self.server.statuses.append((self.path, status))  # type: ignore[attr-defined]
         self.send_response(status)
         self.send_header("Content-Type", ctype)

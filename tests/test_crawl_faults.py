@@ -23,6 +23,8 @@ sources:
   - {name: server-error, outlet: Báo D, kind: rss, url: "${base}/500.xml"}
   - {name: slow, outlet: Báo E, kind: rss, url: "${base}/slow.xml"}
   - {name: redirect-loop, outlet: Báo F, kind: sitemap, url: "${base}/loop.xml"}
+  - {name: huge, outlet: Báo G, kind: rss, url: "${base}/huge.xml"}
+  - {name: legacy, outlet: Báo Cũ, kind: rss, url: "${base}/legacy/rss.xml"}
 """
 
 
@@ -42,14 +44,20 @@ def test_each_failing_source_is_recorded_and_the_others_carry_on(tmp_path: Path,
         with Session(engine) as session:
             runs = {r.source: r for r in session.scalars(select(CrawlRun))}
             stored = {i.outlet for i in session.scalars(select(Item))}
+            legacy = {i.url.rsplit("/", 1)[1]: i for i in session.scalars(select(Item).where(Item.outlet == "Báo Cũ"))}
         assert set(runs) == {"good", "limited", "html-feed", "broken-xml", "missing", "server-error",
-                             "slow", "redirect-loop"}
-        assert stored == {"Báo Tốt", "Báo Bận"}
+                             "slow", "redirect-loop", "huge", "legacy"}
+        assert stored == {"Báo Tốt", "Báo Bận", "Báo Cũ"}
+        # windows-1258 pages, declared in the header or only in a meta tag, read as Vietnamese.
+        assert "Quỹ tín dụng nhân dân thị trấn" in legacy["header.html"].text
+        assert "Tổ hợp tác đan lát ở thôn Phú Lễ" in legacy["meta.html"].text
+        assert legacy["meta.html"].title == "Hội nghị tổng kết kinh tế tập thể năm 2026"
         assert runs["good"].new == 2 and runs["good"].errors == []
         assert runs["limited"].new == 1 and runs["limited"].errors == []
         expectations = {
             "html-feed": "unusable", "broken-xml": "unusable", "missing": "HTTP 404",
             "server-error": "HTTP 500", "slow": "TimeoutError", "redirect-loop": "loop.xml",
+            "huge": "huge.xml",
         }
         for source, reason in expectations.items():
             assert runs[source].new == 0 and any(reason in e for e in runs[source].errors), (source, runs[source].errors)
