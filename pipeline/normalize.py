@@ -3,6 +3,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Optional
+
+from viparse.normalize.detector import detect_encoding_by_content
+from viparse.normalize.encodings import AUTO_DETECT_CHARMAPS, CHARMAPS
+from viparse.normalize.tables import convert
 
 # Zero-width characters, BOMs and soft hyphens that break substring search.
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
@@ -33,6 +38,31 @@ def normalize_tones(text: str) -> str:
     return unicodedata.normalize("NFC", _OLD_TONE.sub(_move_tone, decomposed))
 
 
+# Unicode Vietnamese has letters beyond Latin-1; a legacy font encoding (TCVN3, VNI) read
+# as Latin-1 never does. â, ê, ô are in both, so they prove nothing.
+_UNICODE_VIETNAMESE = re.compile("[ăđơưĂĐƠƯ\u1ea0-\u1ef9]")
+# Below this, content detection guesses (viparse measures the same limit).
+_MIN_DETECTABLE_CHARS = 24
+# Legacy encodings put Vietnamese letters on Latin-1 code points ("Hîp t¸c x·").
+_LATIN1_LETTERS = re.compile("[\u00a1-\u00ff]")
+
+
+def legacy_encoding(text: str) -> Optional[str]:
+    """'tcvn3' or 'vni' when text is in that font encoding (read as Latin-1), else None."""
+    if len(text) < _MIN_DETECTABLE_CHARS or not _LATIN1_LETTERS.search(text):
+        return None
+    if _UNICODE_VIETNAMESE.search(text):
+        return None
+    return detect_encoding_by_content(text, AUTO_DETECT_CHARMAPS).encoding
+
+
+def fix_legacy_encoding(text: str, encoding: Optional[str] = None) -> str:
+    """Convert TCVN3 (ABC) or VNI text to Unicode; `encoding` skips detection (e.g. a title
+    too short to detect, whose page body was detected)."""
+    encoding = encoding or legacy_encoding(text)
+    return convert(text, CHARMAPS[encoding]) if encoding else text
+
+
 def clean_whitespace(text: str) -> str:
     """Drop invisible characters and collapse odd spacing, keeping paragraph breaks."""
     text = _INVISIBLE.sub("", text)
@@ -42,9 +72,10 @@ def clean_whitespace(text: str) -> str:
     return _MANY_NEWLINES.sub("\n\n", text).strip()
 
 
-def normalize_text(text: str) -> str:
-    """NFC, one tone placement, clean whitespace: the form every stored text has."""
-    return clean_whitespace(normalize_tones(unicodedata.normalize("NFC", text)))
+def normalize_text(text: str, legacy: Optional[str] = None) -> str:
+    """Legacy encodings converted, NFC, one tone placement, clean whitespace."""
+    text = fix_legacy_encoding(unicodedata.normalize("NFC", text), legacy)
+    return clean_whitespace(normalize_tones(text))
 
 
 def fold(text: str) -> str:

@@ -1,13 +1,14 @@
 """Turning one raw record into a normalised item ready to classify and store."""
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Optional
 
 from pipeline import dedupe
 from pipeline.extract import ExtractionError, detect_language, extract_article
-from pipeline.normalize import fold, normalize_text
+from pipeline.normalize import fold, legacy_encoding, normalize_text
 from pipeline.records import RawRecord, RecordError
 
 MIN_TEXT_CHARS = 20
@@ -44,14 +45,16 @@ def prepare(record: RawRecord) -> PreparedItem:
     else:
         title, lead, text = record.title, "", record.text or ""
         author, language, published = None, detect_language(record.text or ""), record.published_at
-    text = normalize_text(text)
+    # Detected on the body, the only part long enough; title and lead share its encoding.
+    legacy = legacy_encoding(unicodedata.normalize("NFC", text))
+    text = normalize_text(text, legacy)
     if len(text) < MIN_TEXT_CHARS:
         raise RecordError(f"text too short to analyse ({len(text)} characters)")
     return PreparedItem(
         record=record,
         canonical_url=record.canonical_url,
-        title=normalize_text(title),
-        lead=normalize_text(lead),
+        title=normalize_text(title, legacy),
+        lead=normalize_text(lead, legacy),
         text=text,
         text_folded=fold(text),
         author=author,

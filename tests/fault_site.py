@@ -35,6 +35,21 @@ LEGACY_META_BODY = (
     "Tổ hợp tác đan lát ở thôn Phú Lễ nhận thêm đơn hàng giỏ cói xuất khẩu, tạo việc làm cho 60 phụ nữ lớn tuổi.",
     "Trưởng tổ cho biết sản phẩm được làm thủ công hoàn toàn, mỗi tháng giao khoảng 4.000 chiếc cho doanh nghiệp.",
 )
+LEGACY_TCVN3_BODY = (
+    "Ban quản trị hợp tác xã chăn nuôi bò sữa Hòa Bình công bố báo cáo tài chính năm, lãi sau thuế đạt 2,4 tỷ đồng.",
+    "Đại hội thống nhất trích một phần lợi nhuận lập quỹ đầu tư phát triển, phần còn lại chia theo mức sử dụng dịch vụ.",
+)
+
+
+def to_tcvn3(text: str) -> str:
+    """Text as an old page in the TCVN3 font encoding holds it (8-bit, read as Windows-1252)."""
+    from viparse.normalize.encodings import CHARMAPS
+
+    inverse = {unicode: legacy for legacy, unicode in CHARMAPS["tcvn3"].pairs}
+    # TCVN3 has no upper-case accented letters (pages switched fonts for them): lower-case them.
+    return "".join(inverse.get(ch, inverse.get(ch.lower(), ch)) for ch in unicodedata.normalize("NFC", text))
+
+
 TONES = "\u0300\u0301\u0303\u0309\u0323"
 
 
@@ -90,7 +105,12 @@ class FaultHandler(BaseHTTPRequestHandler):
         if self.path == "/channel.atom":
             return self._send(200, "application/atom+xml", YOUTUBE_ATOM.replace("BASE", base))
         if self.path == "/legacy/rss.xml":
-            return self._send(200, "application/rss+xml", _rss(base, ["/legacy/header.html", "/legacy/meta.html"]))
+            return self._send(200, "application/rss+xml",
+                              _rss(base, ["/legacy/header.html", "/legacy/meta.html", "/legacy/tcvn3.html"]))
+        if self.path == "/legacy/tcvn3.html":
+            # An old page in the TCVN3 (ABC) font encoding: 8-bit bytes, no charset anywhere.
+            html = article_html(make_article("tcvn3", body=LEGACY_TCVN3_BODY)).replace('<meta charset="utf-8">', "")
+            return self._send_bytes(200, "text/html", to_tcvn3(html).encode("cp1252"))
         if self.path.startswith("/legacy/"):
             header = self.path == "/legacy/header.html"
             html = article_html(make_article(self.path[8:-5], body=LEGACY_HEADER_BODY if header else LEGACY_META_BODY))

@@ -52,6 +52,9 @@ def test_each_failing_source_is_recorded_and_the_others_carry_on(tmp_path: Path,
         assert "Quỹ tín dụng nhân dân thị trấn" in legacy["header.html"].text
         assert "Tổ hợp tác đan lát ở thôn Phú Lễ" in legacy["meta.html"].text
         assert legacy["meta.html"].title == "Hội nghị tổng kết kinh tế tập thể năm 2026"
+        # A TCVN3 page with no charset at all is converted to Unicode.
+        assert "hợp tác xã chăn nuôi bò sữa Hòa Bình" in legacy["tcvn3.html"].text
+        assert legacy["tcvn3.html"].title == "Hội nghị tổng kết kinh tế tập thể năm 2026"
         assert runs["good"].new == 2 and runs["good"].errors == []
         assert runs["limited"].new == 1 and runs["limited"].errors == []
         expectations = {

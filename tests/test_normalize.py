@@ -35,3 +35,25 @@ def test_tone_rule_leaves_words_with_a_following_letter_alone(word: str) -> None
 
 def test_paragraph_breaks_survive_and_blank_runs_collapse() -> None:
     assert normalize_text("a\n\n\n\nb\r\n c ") == "a\n\nb\nc"
+
+
+def _legacy(text: str, encoding: str) -> str:
+    """Text as a TCVN3 or VNI page reads when its bytes are decoded as Latin-1."""
+    from viparse.normalize.encodings import CHARMAPS
+
+    inverse = {unicode: legacy for legacy, unicode in CHARMAPS[encoding].pairs}
+    return "".join(inverse.get(ch, ch) for ch in unicodedata.normalize("NFC", text))
+
+
+@pytest.mark.parametrize("encoding", ["tcvn3", "vni"])
+def test_legacy_font_encodings_are_detected_and_converted(encoding: str) -> None:
+    sentence = "Hợp tác xã nông nghiệp Tân Phú tổ chức đại hội thành viên, bầu ban quản trị mới."
+    garbled = _legacy(sentence, encoding)
+    assert "Hợp tác xã" not in garbled
+    assert normalize_text(garbled) == sentence
+    assert "hop tac xa" in fold(normalize_text(garbled))
+
+
+@pytest.mark.parametrize("text", ["Café crème à la française, déjà vu.", "Hợp tác xã Đồng Tâm", "HTX 2024: 12%"])
+def test_unicode_and_foreign_text_are_left_alone(text: str) -> None:
+    assert normalize_text(text) == text

@@ -8,6 +8,8 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding
+
 from crawlers.middlewares import AlreadyStored
 
 from crawlers.items import RawItem
@@ -56,6 +58,22 @@ class SourceSpider(Spider):
             return
         yield RawItem(
             url=response.url, source=self.source.name, outlet=self.source.outlet,
-            kind=self.source.item_kind, html=response.text,
+            kind=self.source.item_kind, html=page_text(response),
             title=fallback.get("title", ""), published_at=fallback.get("published_at"),
         )
+
+
+def page_text(response: Response) -> str:
+    """The page as text; undeclared non-UTF-8 bytes are read as Windows-1252.
+
+    Old Vietnamese pages in the TCVN3 or VNI font encodings declare no charset. Guessing a
+    codec garbles them beyond repair; read as Windows-1252 they keep every letter, and
+    pipeline.normalize converts them to Unicode.
+    """
+    content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+    if http_content_type_encoding(content_type) or html_body_declared_encoding(response.body):
+        return response.text  # type: ignore[attr-defined]
+    try:
+        return response.body.decode("utf-8")
+    except UnicodeDecodeError:
+        return response.body.decode("cp1252", errors="replace")
