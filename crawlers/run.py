@@ -13,6 +13,7 @@ from crawlers.spiders.base import SourceSpider
 from crawlers.spiders.rss import RssSpider
 from crawlers.spiders.section import SectionSpider
 from crawlers.spiders.sitemap import SitemapSpider
+from crawlers.spiders.social_feeds import ForumSpider, YoutubeSpider
 from pipeline.health import record_run
 from pipeline.ingest import IngestReport
 from pipeline.runtime import shared_engine
@@ -22,8 +23,8 @@ logger = logging.getLogger(__name__)
 
 SPIDERS: dict[str, type[SourceSpider]] = {
     "rss": RssSpider,
-    "forum": RssSpider,  # public forum threads and sections publish RSS
-    "youtube": RssSpider,  # channel feeds are Atom; title and description make the post
+    "forum": ForumSpider,
+    "youtube": YoutubeSpider,
     "sitemap": SitemapSpider,
     "section": SectionSpider,
 }

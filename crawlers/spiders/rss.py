@@ -19,6 +19,8 @@ class RssSpider(SourceSpider):
     """Reads one feed; with `fetch_articles: false` the entries themselves are the items."""
 
     name = "rss"
+    # News feeds link to the article page; social feeds carry the whole post.
+    fetches_articles = True
 
     async def start(self) -> AsyncIterator[Request]:
         # dont_filter: a redirect loop then runs into REDIRECT_MAX_TIMES and is reported,
@@ -41,9 +43,8 @@ class RssSpider(SourceSpider):
             reason = getattr(feed, "bozo_exception", None) or "no entries"
             self.note_error(f"feed {response.url} unusable: {reason}")
             return
-        # Forum and video feeds carry the whole post; news feeds link to the article page.
         self.validators = (_header(response, b"ETag"), _header(response, b"Last-Modified"))
-        fetch_articles = bool(self.source.options.get("fetch_articles", self.source.kind == "rss"))
+        fetch_articles = bool(self.source.options.get("fetch_articles", self.fetches_articles))
         for entry in feed.entries:
             fallback = entry_fields(entry)
             link = entry.get("link")
