@@ -12,7 +12,7 @@ from pipeline.jsonl import BadLine, read_jsonl, write_jsonl_row
 logger = logging.getLogger(__name__)
 
 CHUNK = 500
-ERROR_ROW = {"relevant": None, "label": None, "confidence": None, "sentiment": None,
+ERROR_ROW: dict[str, Any] = {"relevant": None, "label": None, "confidence": None, "sentiment": None,
              "reasons": [], "narrative": None, "needs_review": None}
 
 

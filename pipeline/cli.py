@@ -203,7 +203,6 @@ def train(with_reviews: bool) -> None:
 def evaluate(folds: int) -> None:
     """Print held-out and cross-validated scores, for news and social separately."""
     from models.corpus import load_corpus
-    from models.evaluate import format_evaluation, score
     from models.train import cross_validate, fit, held_out_split
 
     items = load_corpus(get_settings().training_dir)

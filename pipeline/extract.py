@@ -63,17 +63,17 @@ def extract_article(html: str, url: str | None = None) -> Extracted:
     document = trafilatura.bare_extraction(
         html, url=url, include_comments=False, include_tables=False, with_metadata=True
     )
-    if document is None or len((document.text or "").strip()) < MIN_ARTICLE_CHARS:
+    text = (getattr(document, "text", None) or "").strip()
+    if len(text) < MIN_ARTICLE_CHARS:
         raise ExtractionError("no article text found in the page")
     lead = _lead(tree)
-    text = document.text.strip()
     if lead and not text.startswith(lead[:40]):
         text = f"{lead}\n{text}"
     return Extracted(
-        title=(document.title or _meta(tree, "og:title") or "").strip(),
+        title=(getattr(document, "title", None) or _meta(tree, "og:title") or "").strip(),
         lead=lead,
         text=text,
-        author=document.author or _meta(tree, "author"),
+        author=getattr(document, "author", None) or _meta(tree, "author"),
         published_at=page_date(tree),
         language=detect_language(text),
     )

@@ -1,7 +1,6 @@
 """The walking skeleton: demo site → Scrapy crawl → pipeline → database, twice."""
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys

@@ -99,5 +99,4 @@ def serve_in_background(port: int = 0) -> tuple[ThreadingHTTPServer, str]:
     """Start the demo site in a daemon thread; returns the server and its base URL."""
     server = make_server(port)
     threading.Thread(target=server.serve_forever, name="demo-site", daemon=True).start()
-    host, bound_port = server.server_address[:2]
-    return server, f"http://{host}:{bound_port}"
+    return server, f"http://127.0.0.1:{server.server_address[1]}"

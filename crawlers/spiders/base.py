@@ -70,7 +70,7 @@ def page_text(response: Response) -> str:
     codec garbles them beyond repair; read as Windows-1252 they keep every letter, and
     pipeline.normalize converts them to Unicode.
     """
-    content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+    content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
     if http_content_type_encoding(content_type) or html_body_declared_encoding(response.body):
         return response.text  # type: ignore[attr-defined]
     try:

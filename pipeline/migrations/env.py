@@ -12,7 +12,7 @@ target_metadata = Base.metadata
 
 def run_migrations_online() -> None:
     """Run migrations inside one connection and transaction."""
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
     with engine.connect() as connection:
         context.configure(
             connection=connection,
