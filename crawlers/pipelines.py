@@ -38,9 +38,10 @@ class IngestPipeline:
 
     def close_spider(self) -> None:
         self._flush()
-        if self.crawler and self.crawler.spider:
-            self.crawler.spider.ingest_report = self.report  # type: ignore[attr-defined]
-        logger.info("ingest: %s", self.report.summary())
+        spider = self.crawler.spider if self.crawler else None
+        if spider is not None:
+            spider.ingest_report = self.report  # type: ignore[attr-defined]
+        logger.info("%s ingest: %s", getattr(spider, "name", "?"), self.report.summary())
 
     def _flush(self) -> None:
         if not self.buffer or self.ingestor is None:

@@ -35,6 +35,10 @@ def crawl(sources: Sequence[Source], log_level: str = "INFO") -> dict[str, Inges
     settings = get_project_settings()
     settings.set("LOG_LEVEL", log_level)
     process = CrawlerProcess(settings, install_root_handler=False)
+    if logging.getLevelName(log_level.upper()) != logging.DEBUG:
+        # Scrapy's INFO lines (component lists, stats dumps) drown the per-source summaries;
+        # our own crawler and ingest logs stay at the chosen level.
+        logging.getLogger("scrapy").setLevel(logging.WARNING)
     crawlers: dict[str, tuple[Source, Crawler]] = {}
     for source in sources:
         crawler = process.create_crawler(SPIDERS[source.kind])
