@@ -1,7 +1,11 @@
 """Small builders for test input written by the team."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from crawlers.demosite.content import Article
 from crawlers.demosite.render import article_page
@@ -37,3 +41,12 @@ def make_article(slug: str, outlet: str = "nongthonmoi", body: tuple[str, ...] =
 def article_html(article: Article) -> str:
     """The article rendered as the demo site serves it (menus, ads, comments, footer)."""
     return article_page(article, related=[])
+
+
+def crawl(sources: Path, db_url: str, model_dir: Path, **extra_env: str) -> subprocess.CompletedProcess:
+    """Run `coopwatch crawl` in its own process (Scrapy's reactor runs once per process)."""
+    env = {**os.environ, "COOPWATCH_DATABASE_URL": db_url, "COOPWATCH_MODEL_DIR": str(model_dir), **extra_env}
+    result = subprocess.run([sys.executable, "-m", "pipeline.cli", "crawl", "--sources", str(sources)],
+                            env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result

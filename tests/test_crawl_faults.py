@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from pipeline.db import migrate
 from pipeline.schema import CrawlRun, Item
 from tests.fault_site import start_fault_site
+from tests.helpers import crawl
 
 SOURCES = """
 sources:
@@ -35,11 +36,7 @@ def test_each_failing_source_is_recorded_and_the_others_carry_on(tmp_path: Path,
         sources.write_text(SOURCES.replace("${base}", base), encoding="utf-8")
         db_url = f"sqlite:///{tmp_path / 'faults.db'}"
         migrate(db_url)
-        env = {**os.environ, "COOPWATCH_DATABASE_URL": db_url, "COOPWATCH_MODEL_DIR": str(model_dir),
-               "COOPWATCH_DOWNLOAD_TIMEOUT": "1", "COOPWATCH_RETRY_BASE_DELAY": "0.1"}
-        result = subprocess.run([sys.executable, "-m", "pipeline.cli", "crawl", "--sources", str(sources)],
-                                env=env, capture_output=True, text=True, timeout=300)
-        assert result.returncode == 0, result.stderr[-3000:]
+        crawl(sources, db_url, model_dir, COOPWATCH_DOWNLOAD_TIMEOUT="1", COOPWATCH_RETRY_BASE_DELAY="0.1")
         engine = create_engine(db_url)
         with Session(engine) as session:
             runs = {r.source: r for r in session.scalars(select(CrawlRun))}
@@ -68,8 +65,8 @@ def test_each_failing_source_is_recorded_and_the_others_carry_on(tmp_path: Path,
         first, second = server.requests["/limited/rss.xml"][:2]
         assert second - first >= 0.95
         assert len(server.requests["/500.xml"]) == 3  # one try and two retries, then recorded
-        table = subprocess.run([sys.executable, "-m", "pipeline.cli", "sources"], env=env,
-                               capture_output=True, text=True, timeout=120)
+        table = subprocess.run([sys.executable, "-m", "pipeline.cli", "sources"], capture_output=True, text=True,
+                               env={**os.environ, "COOPWATCH_DATABASE_URL": db_url}, timeout=120)
         assert "server-error" in table.stdout and "good" in table.stdout
     finally:
         server.shutdown()
@@ -83,11 +80,8 @@ def test_an_unchanged_feed_costs_one_304(tmp_path: Path, model_dir: Path) -> Non
                            encoding="utf-8")
         db_url = f"sqlite:///{tmp_path / 'etag.db'}"
         migrate(db_url)
-        env = {**os.environ, "COOPWATCH_DATABASE_URL": db_url, "COOPWATCH_MODEL_DIR": str(model_dir)}
-        command = [sys.executable, "-m", "pipeline.cli", "crawl", "--sources", str(sources)]
         for _ in range(2):
-            result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
-            assert result.returncode == 0, result.stderr[-3000:]
+            crawl(sources, db_url, model_dir)
         assert [st for path, st in server.statuses if path == "/etag/rss.xml"] == [200, 304]
         assert len(server.requests["/good/a1.html"]) == 1
         engine = create_engine(db_url)
@@ -112,10 +106,7 @@ def test_redirects_off_the_source_host_are_refused_and_video_feeds_become_posts(
         )
         db_url = f"sqlite:///{tmp_path / 'offsite.db'}"
         migrate(db_url)
-        env = {**os.environ, "COOPWATCH_DATABASE_URL": db_url, "COOPWATCH_MODEL_DIR": str(model_dir)}
-        result = subprocess.run([sys.executable, "-m", "pipeline.cli", "crawl", "--sources", str(sources)],
-                                env=env, capture_output=True, text=True, timeout=300)
-        assert result.returncode == 0, result.stderr[-3000:]
+        crawl(sources, db_url, model_dir)
         assert "/good/a1.html" not in server.requests  # localhost is another host than 127.0.0.1
         engine = create_engine(db_url)
         with Session(engine) as session:

@@ -1,9 +1,6 @@
 """The walking skeleton: demo site → Scrapy crawl → pipeline → database, twice."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -15,15 +12,9 @@ from pipeline.config import REPO_ROOT
 from pipeline.db import migrate
 from pipeline.schema import Item, StoryCluster
 from models.contract import LABELS
+from tests.helpers import crawl
 
 DEMO_SOURCES = REPO_ROOT / "data" / "sources.demo.yaml"
-
-
-def crawl(base_url: str, db_url: str, model_dir: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "COOPWATCH_DATABASE_URL": db_url, "COOPWATCH_MODEL_DIR": str(model_dir),
-           "COOPWATCH_DEMO_URL": base_url}
-    return subprocess.run([sys.executable, "-m", "pipeline.cli", "crawl", "--sources", str(DEMO_SOURCES)],
-                          env=env, capture_output=True, text=True, timeout=600)
 
 
 def article_hits(hits: Counter) -> int:
@@ -34,8 +25,7 @@ def test_demo_site_is_crawled_stored_and_not_fetched_twice(tmp_path: Path, demo_
     server, base_url = demo_site
     db_url = f"sqlite:///{tmp_path / 'e2e.db'}"
     migrate(db_url)
-    first = crawl(base_url, db_url, model_dir)
-    assert first.returncode == 0, first.stderr[-3000:]
+    crawl(DEMO_SOURCES, db_url, model_dir, COOPWATCH_DEMO_URL=base_url)
 
     articles, posts = load_articles(), load_posts()
     engine = create_engine(db_url)
@@ -65,8 +55,7 @@ def test_demo_site_is_crawled_stored_and_not_fetched_twice(tmp_path: Path, demo_
 
     fetched_before = article_hits(server.hits)
     assert fetched_before == len(articles)
-    second = crawl(base_url, db_url, model_dir)
-    assert second.returncode == 0, second.stderr[-3000:]
+    crawl(DEMO_SOURCES, db_url, model_dir, COOPWATCH_DEMO_URL=base_url)
     assert article_hits(server.hits) == fetched_before  # no article page fetched again
     with Session(engine) as session:
         assert session.scalar(select(func.count(Item.id))) == stored_before

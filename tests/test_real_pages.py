@@ -2,10 +2,7 @@
 from __future__ import annotations
 
 import functools
-import os
 import re
-import subprocess
-import sys
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -19,6 +16,7 @@ from pipeline.db import migrate
 from pipeline.extract import extract_article
 from pipeline.schema import Item
 from tests.conftest import shared_path
+from tests.helpers import crawl
 
 
 
@@ -65,10 +63,7 @@ def test_real_pages_crawled_from_a_local_sitemap(tmp_path: Path, model_dir: Path
         sources.write_text(f'sources:\n  - {{name: real, outlet: Real, kind: sitemap, url: "{base}/sitemap.xml"}}\n')
         db_url = f"sqlite:///{tmp_path / 'real.db'}"
         migrate(db_url)
-        env = {**os.environ, "COOPWATCH_DATABASE_URL": db_url, "COOPWATCH_MODEL_DIR": str(model_dir)}
-        result = subprocess.run([sys.executable, "-m", "pipeline.cli", "crawl", "--sources", str(sources)],
-                                env=env, capture_output=True, text=True, timeout=300)
-        assert result.returncode == 0, result.stderr[-3000:]
+        crawl(sources, db_url, model_dir)
         with Session(create_engine(db_url)) as session:
             items = session.scalars(select(Item)).all()
         assert len(items) == len(pages)
