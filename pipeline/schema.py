@@ -106,6 +106,9 @@ class Item(Base):
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     model_version: Mapped[Optional[str]] = mapped_column(String(80))
     narrative: Mapped[Optional[str]] = mapped_column(String(100))
+    # Enrichment: one of the 34 provinces in force since 1 July 2025, and one sector key.
+    province: Mapped[Optional[str]] = mapped_column(String(100), index=True)
+    sector: Mapped[Optional[str]] = mapped_column(String(40), index=True)
 
     cluster: Mapped[Optional[StoryCluster]] = relationship(back_populates="items")
     reviews: Mapped[list["Review"]] = relationship(back_populates="item", order_by="Review.id")
@@ -125,6 +128,35 @@ class Review(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     item: Mapped[Item] = relationship(back_populates="reviews")
+
+
+class Cooperative(Base):
+    """A named cooperative, credit fund or union, as the registry of everything mentioned."""
+
+    __tablename__ = "cooperatives"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The folded name is the key, so "HTX Thủy sản X" and "HTX Thuỷ sản X" are one cooperative.
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(30))  # cooperative | credit_fund | union
+    province: Mapped[Optional[str]] = mapped_column(String(100))
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    mentions: Mapped[list["CooperativeMention"]] = relationship(back_populates="cooperative")
+
+
+class CooperativeMention(Base):
+    """One item naming one cooperative; the mentions over time of each cooperative."""
+
+    __tablename__ = "cooperative_mentions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperatives.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    mentioned_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    cooperative: Mapped[Cooperative] = relationship(back_populates="mentions")
 
 
 class IngestError(Base):
