@@ -21,6 +21,11 @@ TEXT = {
         "not_allowed": "Tài khoản của bạn không có quyền xem trang này.",
         "language": "Ngôn ngữ",
         "signed_in_as": "Đang đăng nhập",
+        # Unhealthy-sources banner (dashboard/banner.py)
+        "unhealthy_banner": "Nguồn đang gặp sự cố: {sources}. Số tin thấp từ các nguồn này có thể do lỗi thu thập, không phải do không có tin.",
+        "health_ok": "bình thường",
+        "health_failures": "lỗi {n} lần thu thập liên tiếp",
+        "health_low_volume": "{new} tin mới trong 24 giờ qua, thấp hơn nhiều so với mức thường ngày {norm:.1f} tin/ngày",
     },
     "en": {
         "app_title": "CoopWatch – collective economy media monitor",
@@ -41,6 +46,11 @@ TEXT = {
         "not_allowed": "Your account may not open this page.",
         "language": "Language",
         "signed_in_as": "Signed in as",
+        # Unhealthy-sources banner (dashboard/banner.py)
+        "unhealthy_banner": "Sources with problems: {sources}. Low volume from these sources may be a crawl failure, not a quiet day.",
+        "health_ok": "ok",
+        "health_failures": "failed {n} crawls in a row",
+        "health_low_volume": "{new} new items in the last 24 hours, far below its usual {norm:.1f} a day",
     },
 }
 

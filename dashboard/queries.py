@@ -6,6 +6,7 @@ import streamlit as st
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from pipeline.health import SourceHealth, source_health
 from pipeline.runtime import shared_engine
 from pipeline.schema import Item
 
@@ -40,3 +41,14 @@ def headline_figures() -> dict[str, int]:
         relevant = session.scalar(select(func.count(Item.id)).where(Item.relevant.is_(True))) or 0
         review = session.scalar(select(func.count(Item.id)).where(Item.needs_review.is_(True))) or 0
     return {"total": total, "relevant": relevant, "review": review}
+
+
+@st.cache_data(ttl=60)
+def source_health_rows() -> list[SourceHealth]:
+    """Health of every crawled source (pipeline.health rules), by source name."""
+    return source_health(engine())
+
+
+def unhealthy_sources() -> list[SourceHealth]:
+    """The sources whose silence cannot be trusted right now."""
+    return [row for row in source_health_rows() if not row.healthy]
