@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Optional, Sequence, Union
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from models.classifier import CoopClassifier
@@ -36,6 +36,7 @@ class IngestReport:
     received: int = 0
     stored: int = 0
     already_stored: int = 0
+    updated: int = 0
     exact_duplicates: int = 0
     joined_story: int = 0
     relevant: int = 0
@@ -44,7 +45,7 @@ class IngestReport:
 
     def add(self, other: "IngestReport") -> None:
         """Accumulate another report into this one."""
-        for name in ("received", "stored", "already_stored", "exact_duplicates",
+        for name in ("received", "stored", "already_stored", "updated", "exact_duplicates",
                      "joined_story", "relevant", "unclassified"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.failures.extend(other.failures)
@@ -54,6 +55,7 @@ class IngestReport:
         return (
             f"received {self.received}, stored {self.stored} ({self.relevant} relevant, "
             f"{self.joined_story} copies of known stories), already stored {self.already_stored}, "
+            f"updated {self.updated}, "
             f"exact duplicates {self.exact_duplicates}, unclassified {self.unclassified}, "
             f"failed {len(self.failures)}"
         )
@@ -82,9 +84,9 @@ class Ingestor:
         """Ingest one batch inside one transaction."""
         report = IngestReport(received=len(batch))
         prepared = self._prepare_all(batch, report)
-        fresh = self._drop_known(prepared, report)
+        fresh, updates = self._drop_known(prepared, report)
         results = self._classify(fresh, report)
-        self._write(fresh, results, report)
+        self._write(fresh, results, updates, report)
         store.log_errors(self.engine, [_error_row(f) for f in report.failures])
         return report
 
@@ -108,21 +110,33 @@ class Ingestor:
                 )
         return items
 
-    def _drop_known(self, items: list[PreparedItem], report: IngestReport) -> list[PreparedItem]:
+    def _drop_known(self, items: list[PreparedItem],
+                    report: IngestReport) -> tuple[list[PreparedItem], set[str]]:
+        """Keep new items and changed versions of stored ones (upsert by canonical URL).
+
+        The same page again is a no-op, so ingest can be re-run safely; the same text under
+        another URL is an exact duplicate and stored once.
+        """
         with Session(self.engine) as session:
-            known_urls = store.existing_canonical_urls(session, (i.canonical_url for i in items))
+            stored = store.stored_hashes_by_url(session, (i.canonical_url for i in items))
             known_hashes = store.existing_content_hashes(session, (i.content_hash for i in items))
         fresh: list[PreparedItem] = []
+        updates: set[str] = set()
+        seen_urls: set[str] = set()
         for item in items:
-            if item.canonical_url in known_urls:
+            url = item.canonical_url
+            if url in seen_urls or stored.get(url) == item.content_hash:
                 report.already_stored += 1
+            elif url in stored:
+                fresh.append(item)
+                updates.add(url)
             elif item.content_hash in known_hashes:
                 report.exact_duplicates += 1
             else:
                 fresh.append(item)
-                known_urls.add(item.canonical_url)
-                known_hashes.add(item.content_hash)
-        return fresh
+            seen_urls.add(url)
+            known_hashes.add(item.content_hash)
+        return fresh, updates
 
     def _classify(self, items: list[PreparedItem], report: IngestReport) -> list[Optional[ClassifyResult]]:
         if self.classifier is None or not items:
@@ -140,12 +154,15 @@ class Ingestor:
             return [None] * len(items)
 
     def _write(self, items: list[PreparedItem], results: list[Optional[ClassifyResult]],
-               report: IngestReport) -> None:
+               updates: set[str], report: IngestReport) -> None:
         version = self.classifier.version if self.classifier else None
         try:
             with Session(self.engine) as session, session.begin():
                 for item, result in zip(items, results):
-                    self._write_one(session, item, result, version, report)
+                    if item.canonical_url in updates:
+                        self._update_one(session, item, result, version, report)
+                    else:
+                        self._write_one(session, item, result, version, report)
         except SQLAlchemyError as exc:
             logger.exception("batch transaction failed")
             report.stored = 0
@@ -155,6 +172,22 @@ class Ingestor:
             )
             self.index = dedupe.StoryIndex()
             self.index.load(store.signature_rows(self.engine))
+
+    def _update_one(self, session: Session, item: PreparedItem, result: Optional[ClassifyResult],
+                    version: Optional[str], report: IngestReport) -> None:
+        try:
+            with session.begin_nested():
+                row = store.update_item(session, item, result, version)
+                session.flush()
+                if _analysed(result):
+                    store.record_mentions(session, row, item)
+        except SQLAlchemyError as exc:
+            reason = f"could not update: {getattr(exc, 'orig', None) or exc}"
+            report.failures.append(RecordFailure(reason, item.record.position, url=item.record.url,
+                                                 source=item.record.source))
+            return
+        report.updated += 1
+        report.relevant += bool(result and result.relevant)
 
     def _write_one(self, session: Session, item: PreparedItem, result: Optional[ClassifyResult],
                    version: Optional[str], report: IngestReport) -> None:
@@ -171,7 +204,13 @@ class Ingestor:
                 row.cluster_id = cluster_id
                 session.add(row)
                 session.flush()
+                if _analysed(result):
+                    store.record_mentions(session, row, item)
         except SQLAlchemyError as exc:
+            if isinstance(exc, IntegrityError) and store.existing_canonical_urls(session, [item.canonical_url]):
+                # Another crawler process stored this canonical URL after _drop_known looked.
+                report.already_stored += 1
+                return
             reason = f"could not store: {getattr(exc, 'orig', None) or exc}"
             report.failures.append(RecordFailure(reason, item.record.position, url=item.record.url,
                                                  source=item.record.source))
@@ -180,6 +219,11 @@ class Ingestor:
         self.index.add(str(row.id), minhash, cluster_id)
         report.stored += 1
         report.relevant += bool(result and result.relevant)
+
+
+def _analysed(result: Optional[ClassifyResult]) -> bool:
+    """Irrelevant items are counted but not analysed further (no cooperative mentions)."""
+    return result is None or result.relevant
 
 
 def _batches(inputs: Iterable[Input], size: int) -> Iterator[list[Input]]:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Optional
 
 from pipeline import dedupe
+from pipeline.enrich import Enrichment, enrich
 from pipeline.extract import ExtractionError, detect_language, extract_article
 from pipeline.normalize import fold, legacy_encoding, normalize_text
 from pipeline.records import RawRecord, RecordError
@@ -29,6 +30,7 @@ class PreparedItem:
     published_at: Optional[datetime]
     content_hash: str
     minhash: bytes
+    enrichment: Enrichment
 
 
 def prepare(record: RawRecord) -> PreparedItem:
@@ -50,11 +52,12 @@ def prepare(record: RawRecord) -> PreparedItem:
     text = normalize_text(text, legacy)
     if len(text) < MIN_TEXT_CHARS:
         raise RecordError(f"text too short to analyse ({len(text)} characters)")
+    title, lead = normalize_text(title, legacy), normalize_text(lead, legacy)
     return PreparedItem(
         record=record,
         canonical_url=record.canonical_url,
-        title=normalize_text(title, legacy),
-        lead=normalize_text(lead, legacy),
+        title=title,
+        lead=lead,
         text=text,
         text_folded=fold(text),
         author=author,
@@ -62,4 +65,5 @@ def prepare(record: RawRecord) -> PreparedItem:
         published_at=published,
         content_hash=dedupe.content_hash(text),
         minhash=dedupe.to_bytes(dedupe.signature(text)),
+        enrichment=enrich(title, f"{lead}\n{text}" if lead and lead not in text else text),
     )

@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Iterable, Iterator, Optional, Sequence
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.contract import ClassifyResult
 from pipeline.prepare import PreparedItem
-from pipeline.schema import IngestError, Item, StoryCluster
+from pipeline.enrich import CooperativeName, fold_keep_case
+from pipeline.schema import Cooperative, CooperativeMention, IngestError, Item, StoryCluster
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +24,17 @@ def existing_canonical_urls(session: Session, urls: Iterable[str]) -> set[str]:
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
         found.update(session.scalars(select(Item.canonical_url).where(Item.canonical_url.in_(chunk))))
+    return found
+
+
+def stored_hashes_by_url(session: Session, urls: Iterable[str]) -> dict[str, str]:
+    """Content hash of each of these canonical URLs that is already stored."""
+    wanted = list(set(urls))
+    found: dict[str, str] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        query = select(Item.canonical_url, Item.content_hash).where(Item.canonical_url.in_(chunk))
+        found.update((row.canonical_url, row.content_hash) for row in session.execute(query))
     return found
 
 
@@ -65,16 +79,18 @@ def add_to_cluster(session: Session, cluster_id: int, prepared: PreparedItem) ->
         cluster.first_url = prepared.canonical_url
 
 
-def item_row(prepared: PreparedItem, result: Optional[ClassifyResult], model_version: Optional[str]) -> Item:
-    """The Item row for a prepared record and its (optional) classification."""
+def item_fields(prepared: PreparedItem, result: Optional[ClassifyResult],
+                model_version: Optional[str]) -> dict[str, object]:
+    """Every stored column of an item, from a prepared record and its (optional) classification."""
     record = prepared.record
-    return Item(
+    return dict(
         url=record.url, canonical_url=prepared.canonical_url, source=record.source,
         outlet=record.outlet, kind=record.kind, title=prepared.title, lead=prepared.lead,
         text=prepared.text, text_folded=prepared.text_folded, author=prepared.author,
         language=prepared.language, published_at=prepared.published_at,
         fetched_at=record.fetched_at, content_hash=prepared.content_hash,
         minhash=prepared.minhash, reactions=record.reactions, shares=record.shares,
+        province=prepared.enrichment.province, sector=prepared.enrichment.sector,
         relevant=result.relevant if result else None,
         label=result.label if result else None,
         confidence=result.confidence if result else None,
@@ -84,6 +100,57 @@ def item_row(prepared: PreparedItem, result: Optional[ClassifyResult], model_ver
         model_version=model_version if result else None,
         narrative=result.narrative["id"] if result and result.narrative else None,
     )
+
+
+def item_row(prepared: PreparedItem, result: Optional[ClassifyResult], model_version: Optional[str]) -> Item:
+    """The Item row for a prepared record and its (optional) classification."""
+    return Item(**item_fields(prepared, result, model_version))
+
+
+def update_item(session: Session, prepared: PreparedItem, result: Optional[ClassifyResult],
+                model_version: Optional[str]) -> Item:
+    """Overwrite the stored item of this canonical URL with a newer version of its page.
+
+    The story cluster, the reviews and the first fetch time stay: they belong to the item,
+    not to one version of its text.
+    """
+    row = session.scalars(select(Item).where(Item.canonical_url == prepared.canonical_url)).one()
+    fields = item_fields(prepared, result, model_version)
+    fields.pop("fetched_at")
+    for name, value in fields.items():
+        setattr(row, name, value)
+    session.execute(delete(CooperativeMention).where(CooperativeMention.item_id == row.id))
+    return row
+
+
+def cooperative_id(session: Session, named: CooperativeName, province: Optional[str],
+                   seen_at: datetime) -> int:
+    """The registry id of a named cooperative, adding it on first sight."""
+    found = session.scalar(select(Cooperative).where(Cooperative.key == named.key))
+    if found is None:
+        try:
+            with session.begin_nested():
+                found = Cooperative(key=named.key, name=named.name, kind=named.kind,
+                                    province=province, first_seen_at=seen_at)
+                session.add(found)
+        except IntegrityError:  # another ingest process added it a moment ago
+            found = session.scalars(select(Cooperative).where(Cooperative.key == named.key)).one()
+    else:
+        if seen_at < found.first_seen_at:
+            found.first_seen_at = seen_at
+        # Prefer a spelling with diacritics over one typed without them.
+        if found.name == fold_keep_case(found.name) and named.name != fold_keep_case(named.name):
+            found.name = named.name
+    return found.id
+
+
+def record_mentions(session: Session, item: Item, prepared: PreparedItem) -> int:
+    """Add the item's named cooperatives to the registry with one mention each."""
+    seen_at = prepared.published_at or prepared.record.fetched_at
+    for named in prepared.enrichment.cooperatives:
+        coop_id = cooperative_id(session, named, prepared.enrichment.province, seen_at)
+        session.add(CooperativeMention(cooperative_id=coop_id, item_id=item.id, mentioned_at=seen_at))
+    return len(prepared.enrichment.cooperatives)
 
 
 def log_errors(engine: Engine, errors: Sequence[IngestError]) -> None:
