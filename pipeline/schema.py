@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
 )
+from sqlalchemy import false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 NAMING_CONVENTION = {
@@ -122,10 +123,18 @@ class Review(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
     reviewer: Mapped[str] = mapped_column(String(100))
-    action: Mapped[str] = mapped_column(String(20))  # confirm | relabel | dismiss | note
+    # confirm | relabel | dismiss | note | assign | response | sample (see pipeline/review.py)
+    action: Mapped[str] = mapped_column(String(20))
     label: Mapped[Optional[str]] = mapped_column(String(20))
     note: Mapped[Optional[str]] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    assignee: Mapped[Optional[str]] = mapped_column(String(100))
+    response_status: Mapped[Optional[str]] = mapped_column(String(20))  # none | drafted | published
+    response_link: Mapped[Optional[str]] = mapped_column(Text)
+    # The latest review the monitor's screen showed: a newer one means someone else acted.
+    expected_previous: Mapped[Optional[int]] = mapped_column(Integer)
+    # A blind second decision on an item sampled for double review; never settles the item.
+    second_review: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     item: Mapped[Item] = relationship(back_populates="reviews")
 
