@@ -25,6 +25,10 @@ if current_role() is None:
 else:
     lang = language()
     pages = [st.Page(str(VIEWS / "overview.py"), title=t("overview", lang), url_path="tong-quan", default=True)]
+    if current_role() in ("editor", "leader", "admin"):  # the pages check the role again themselves
+        pages.append(st.Page(str(VIEWS / "coverage.py"), title=t("coverage", lang), url_path="do-phu"))
+        pages.append(st.Page(str(VIEWS / "weekly_report.py"), title=t("weekly_report", lang),
+                             url_path="bao-cao-tuan"))
     with st.sidebar:
         st.write(f"{t('signed_in_as', lang)}: **{st.session_state['user']}** ({current_role()})")
         if st.button(t("logout", lang)):

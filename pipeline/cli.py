@@ -236,6 +236,32 @@ def export(output_file: Path) -> None:
     click.echo(f"{export_items(shared_engine(), output_file)} items written to {output_file}")
 
 
+@main.command("report")
+@click.option("--week", required=True, help="ISO week in Vietnam time, e.g. 2026-W47.")
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "pdf"]), default="md", show_default=True)
+@click.option("--output", "output_file", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+def weekly_report(week: str, fmt: str, output_file: Path, lang: str) -> None:
+    """Write the weekly report for leaders (this week against last) as Markdown, HTML or PDF."""
+    from models.narratives import NarrativeError, load_library
+    from pipeline.report import build_report
+    from pipeline.report_render import render, write_file
+    from pipeline.runtime import shared_engine
+    from pipeline.weeks import Week, WeekError
+
+    try:
+        parsed = Week.parse(week)
+        library = load_library(get_settings().narratives_path)
+    except (WeekError, NarrativeError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    data = render(build_report(shared_engine(), parsed, library), fmt, lang)
+    try:
+        write_file(output_file, data)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {output_file}: {exc}") from exc
+    click.echo(f"weekly report {parsed} ({fmt}, {len(data):,} bytes) written to {output_file}")
+
+
 @main.command()
 @click.option("--port", default=8501, show_default=True, type=int)
 def dashboard(port: int) -> None:

@@ -46,12 +46,17 @@ def record_run(engine: Engine, run: CrawlRun) -> None:
 
 
 def source_health(engine: Engine, now: Optional[datetime] = None) -> list[SourceHealth]:
-    """Health of every source that has run at least once, by source name."""
+    """Health of every source that has run at least once, by source name, as of `now`.
+
+    Runs started at or after `now` are left out, so a past moment (the end of a report's
+    week) gets the health the sources had then.
+    """
     now = now or utcnow()
     since = now - timedelta(days=NORM_DAYS + 1)
     with Session(engine) as session:
         runs = session.scalars(
-            select(CrawlRun).where(CrawlRun.started_at >= since).order_by(CrawlRun.started_at)
+            select(CrawlRun).where(CrawlRun.started_at >= since, CrawlRun.started_at < now)
+            .order_by(CrawlRun.started_at)
         ).all()
     by_source: dict[str, list[CrawlRun]] = defaultdict(list)
     for run in runs:

@@ -1,0 +1,100 @@
+"""Độ phủ: who covers the sector, share of voice, places, sectors, cooperatives, syndication."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Callable, Optional
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from dashboard import coverage_queries as queries
+from dashboard.auth import language, require_role
+from dashboard.banner import unhealthy_sources_banner
+from dashboard.i18n import label_name, t
+from pipeline.enrich import SECTOR_NAMES
+from pipeline.report_render import safe_url
+
+Namer = Callable[[str], str]
+
+lang = language()
+st.header(t("coverage", lang))
+st.caption(t("cov_for", lang))
+require_role("editor", "leader")
+st.caption(t("cov_caption", lang))
+unhealthy_sources_banner(lang)
+
+
+def _name(value: object, names: Namer) -> str:
+    return t("cov_unknown", lang) if value is None or pd.isna(value) else names(str(value))
+
+
+def _download(frame: pd.DataFrame, stem: str, start: date, end: date) -> None:
+    csv = frame.to_csv(index=False).encode("utf-8-sig")  # the BOM lets Excel read Vietnamese
+    st.download_button(t("cov_download", lang), csv, file_name=f"do-phu_{stem}_{start}_{end}.csv",
+                       mime="text/csv", key=f"csv_{stem}")
+
+
+def _show(title_key: str, frame: pd.DataFrame, stem: str, period: tuple[date, date],
+          names: Optional[dict[str, Namer]] = None, links: Optional[str] = None) -> None:
+    """One section: heading, table with translated headers and values, and its CSV download."""
+    st.subheader(t(title_key, lang))
+    if frame.empty:
+        st.info(t("cov_none", lang))
+        return
+    shown = frame.copy()
+    for column, namer in (names or {}).items():
+        shown[column] = [_name(v, namer) for v in shown[column]]
+    shown.columns = [t(f"cov_col_{c}", lang) for c in shown.columns]
+    config = {t(f"cov_col_{links}", lang): st.column_config.LinkColumn()} if links else None
+    # Item text goes only into dataframes, which show it as plain text (never HTML).
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
+    _download(shown, stem, *period)
+
+
+def _labels_per_outlet(period: tuple[date, date]) -> None:
+    st.subheader(t("cov_label_outlet", lang))
+    frame = queries.label_by_outlet(*period)
+    if frame.empty:
+        st.info(t("cov_none", lang))
+        return
+    frame["label"] = [label_name(v, lang) for v in frame["label"]]
+    table = frame.pivot_table(index="outlet", columns="label", values="items", fill_value=0, aggfunc="sum")
+    table = table.reset_index().rename(columns={"outlet": t("cov_col_outlet", lang)})
+    table.columns.name = None
+    st.dataframe(table, hide_index=True, width="stretch")
+    _download(table, "nhan-theo-nguon", *period)
+
+
+window = queries.data_window()
+if window is None:
+    st.info(t("no_items", lang))
+    st.stop()
+chosen = st.date_input(t("cov_period", lang), value=window, format="DD/MM/YYYY", key="cov_period")
+if not isinstance(chosen, tuple) or len(chosen) != 2:
+    st.info(t("cov_pick_end", lang))
+    st.stop()
+period: tuple[date, date] = (chosen[0], chosen[1])
+st.caption(t("cov_confirmed_note", lang))
+
+kinds = {"news": t("cov_kind_news", lang), "social": t("cov_kind_social", lang)}
+coop_kinds = {k: t(f"cov_coop_{k}", lang) for k in ("cooperative", "credit_fund", "union")}
+
+volume = queries.volume_by_outlet(*period)
+if not volume.empty:
+    st.altair_chart(alt.Chart(volume).mark_bar().encode(
+        x=alt.X("sum(relevant):Q", title=t("cov_col_relevant", lang)),
+        y=alt.Y("outlet:N", sort="-x", title=t("cov_col_outlet", lang)),
+    ), width="stretch")
+_show("cov_volume", volume, "nguon", period, {"kind": lambda v: kinds.get(v, v)})
+_show("cov_share", queries.share_of_voice(*period), "nhan", period, {"label": lambda v: label_name(v, lang)})
+_labels_per_outlet(period)
+_show("cov_provinces", queries.provinces(*period), "tinh", period, {"province": str})
+_show("cov_sectors", queries.sectors(*period), "linh-vuc", period,
+      {"sector": lambda v: SECTOR_NAMES.get(v, {}).get(lang, v)})
+_show("cov_cooperatives", queries.top_cooperatives(*period), "htx", period,
+      {"coop_kind": lambda v: coop_kinds.get(v, v), "province": str})
+stories = queries.syndication(*period)
+stories["url"] = [safe_url(u) for u in stories["url"]]  # never a javascript: link
+_show("cov_syndication", stories, "dang-lai", period, links="url")
+_show("cov_pickups", queries.pickups(*period), "nguon-dang-lai", period)
