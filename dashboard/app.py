@@ -29,6 +29,8 @@ else:
         pages.append(st.Page(str(VIEWS / "coverage.py"), title=t("coverage", lang), url_path="do-phu"))
         pages.append(st.Page(str(VIEWS / "weekly_report.py"), title=t("weekly_report", lang),
                              url_path="bao-cao-tuan"))
+    if current_role() in ("monitor", "admin"):
+        pages.append(st.Page(str(VIEWS / "review.py"), title=t("review", lang), url_path="ra-soat"))
     with st.sidebar:
         st.write(f"{t('signed_in_as', lang)}: **{st.session_state['user']}** ({current_role()})")
         if st.button(t("logout", lang)):

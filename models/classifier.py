@@ -16,6 +16,7 @@ from sklearn.svm import LinearSVC
 from models.contract import ClassifyInput, ClassifyResult, sentiment_of
 from models.features import TOKEN_PATTERN, feature_frame, mentions_cooperatives
 from models.narratives import NarrativeLibrary
+from pipeline.relevance import passing_mention
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +26,7 @@ RANDOM_STATE = 13
 MISLEADING_MIN_PROBA = 0.5
 MAX_REASONS = 6
 NO_COOP_TERM_REASON = "không nhắc tới HTX / kinh tế tập thể"
+PASSING_MENTION_CONFIDENCE = 0.75
 
 
 def build_pipeline(calibration_folds: int = 5) -> Pipeline:
@@ -79,7 +81,10 @@ class CoopClassifier:
         results = []
         for row, item in enumerate(items):
             has_term = mentions_cooperatives(frame.at[row, "folded"])
-            if not has_term or relevance_proba[row] < 0.5:
+            passing = passing_mention(item.title, item.text) if has_term else None
+            if passing is not None:
+                results.append(self._passing(item, relevance_proba[row], passing))
+            elif not has_term or relevance_proba[row] < 0.5:
                 results.append(self._irrelevant(item, relevance_proba[row], has_term, relevance_x[row]))
             else:
                 results.append(self._labelled(item, label_proba[row], label_x[row]))
@@ -96,6 +101,14 @@ class CoopClassifier:
         return ClassifyResult(
             id=item.id, relevant=False, label=None, confidence=confidence, sentiment=None,
             reasons=reasons, needs_review=confidence < self.review_threshold,
+        )
+
+    def _passing(self, item, p_relevant, reason: str) -> ClassifyResult:  # type: ignore[no-untyped-def]
+        # The rule is about structure, not words; it is sure unless the words strongly disagree.
+        confidence = float(max(1.0 - float(p_relevant), PASSING_MENTION_CONFIDENCE))
+        return ClassifyResult(
+            id=item.id, relevant=False, label=None, confidence=confidence, sentiment=None,
+            reasons=[reason], needs_review=confidence < self.review_threshold,
         )
 
     def _labelled(self, item, proba: np.ndarray, vector) -> ClassifyResult:  # type: ignore[no-untyped-def]

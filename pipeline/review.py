@@ -489,4 +489,4 @@ def current_assignees(session: Session, item_ids: Sequence[int]) -> dict[int, Op
         .where(Review.action == "assign", Review.item_id.in_(list(item_ids)))
         .group_by(Review.item_id)
     )
-    return dict(session.execute(select(Review.item_id, Review.assignee).where(Review.id.in_(latest))).tuples())
+    return dict(session.execute(select(Review.item_id, Review.assignee).where(Review.id.in_(latest))).tuples().all())
