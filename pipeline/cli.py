@@ -63,8 +63,12 @@ def demo_site(port: int) -> None:
 @click.option("--sources", "sources_file", type=click.Path(exists=True, path_type=Path),
               default=DEMO_SOURCES, show_default=True, help="YAML list of sources.")
 @click.option("--only", multiple=True, help="Crawl only sources with these names.")
-def crawl(sources_file: Path, only: Sequence[str]) -> None:
+@click.option("--distributed", is_flag=True,
+              help="Share the frontier and duplicate filter in Redis (COOPWATCH_REDIS_URL) with "
+                   "every other process crawling the same sources; start one per core or machine.")
+def crawl(sources_file: Path, only: Sequence[str], distributed: bool) -> None:
     """Crawl every source of a sources file and ingest what it finds."""
+    from crawlers.distributed import RedisUnavailable
     from crawlers.run import crawl as run_crawl
     from crawlers.sources import SourcesError, load_sources
 
@@ -74,7 +78,10 @@ def crawl(sources_file: Path, only: Sequence[str]) -> None:
         raise click.ClickException(str(exc)) from exc
     if only:
         sources = [s for s in sources if s.name in set(only)]
-    reports = run_crawl(sources, log_level=get_settings().log_level)
+    try:
+        reports = run_crawl(sources, log_level=get_settings().log_level, distributed=distributed)
+    except RedisUnavailable as exc:
+        raise click.ClickException(str(exc)) from exc
     for name, report in reports.items():
         click.echo(f"{name}: {report.summary()}")
 
@@ -201,11 +208,16 @@ def train(with_reviews: bool) -> None:
 
 @main.command()
 @click.option("--folds", default=5, show_default=True, help="Cross-validation folds (0 skips).")
-def evaluate(folds: int) -> None:
+@click.option("--real-news", is_flag=True,
+              help="Instead: relevance of the trained model on the labelled real news in the shared folder.")
+def evaluate(folds: int, real_news: bool) -> None:
     """Print held-out and cross-validated scores, for news and social separately."""
     from models.corpus import load_corpus
     from models.train import cross_validate, fit, held_out_split
 
+    if real_news:
+        _evaluate_real_news()
+        return
     items = load_corpus(get_settings().training_dir)
     train_items, test_items = held_out_split(items)
     model = fit(train_items, version="held-out")
@@ -213,6 +225,20 @@ def evaluate(folds: int) -> None:
     if folds:
         pooled, results = cross_validate(items, folds)
         _print_by_kind(f"{folds}-fold cross-validation", pooled, results)
+
+
+def _evaluate_real_news() -> None:
+    from models.persistence import load_model
+    from models.relevance_eval import evaluate_real_news
+
+    settings = get_settings()
+    news_dir = settings.shared_dir / "data" / "real-news"
+    if not news_dir.is_dir():
+        raise click.ClickException(f"no real news at {news_dir}; set COOPWATCH_SHARED_DIR")
+    model = load_model(settings.model_dir)
+    eval_dir = Path(__file__).resolve().parent.parent / "data" / "eval"
+    for line in (s.line() for s in evaluate_real_news(model, news_dir, eval_dir)):
+        click.echo(line)
 
 
 def _print_by_kind(title: str, items: Sequence[object], results: Sequence[object]) -> None:
@@ -277,6 +303,57 @@ def _exec_streamlit(port: int) -> None:
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
     ]
     os.execv(sys.executable, command)
+
+
+@main.command()
+@click.option("--sources", "sources_file", type=click.Path(exists=True, path_type=Path), default=None,
+              help="YAML list of sources [default: COOPWATCH_WATCH_SOURCES or data/sources.yaml].")
+@click.option("--list-jobs", is_flag=True, help="Print the jobs and their next runs, then exit.")
+def watch(sources_file: Optional[Path], list_jobs: bool) -> None:
+    """Run continuously: crawls at each source's interval, alerts, nightly retraining, Monday report."""
+    from crawlers.sources import SourcesError, load_sources
+    from pipeline.runtime import shared_engine
+    from pipeline.watch import Jobs, WatchError, build_scheduler, run, setup_file_logging
+
+    settings = get_settings()
+    sources_file = sources_file or settings.watch_sources
+    try:
+        sources = load_sources(sources_file, {"demo_url": settings.demo_url})
+        if list_jobs:
+            scheduler = build_scheduler(settings, sources, Jobs(settings, sources_file, shared_engine()))
+            scheduler.start(paused=True)  # computes the next runs; runs nothing
+            for job in scheduler.get_jobs():
+                click.echo(f"{job.id:<36} {job.trigger}  next {job.next_run_time:%Y-%m-%d %H:%M %Z}")
+            scheduler.shutdown(wait=False)
+            return
+        setup_file_logging(settings)
+        sys.exit(run(settings, sources, sources_file, shared_engine()))
+    except (SourcesError, WatchError) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@main.command()
+@click.option("--days", default=7, show_default=True, help="List the alerts of the last N days.")
+@click.option("--evaluate", "run_now", is_flag=True, help="Evaluate spikes and deliver pending alerts first.")
+def alerts(days: int, run_now: bool) -> None:
+    """List recent alerts (spikes of a narrative or of negative coverage)."""
+    from datetime import timedelta
+
+    from pipeline.alerts import AlertConfigError, evaluate, format_alert, recent_alerts
+    from pipeline.runtime import shared_engine
+    from pipeline.schema import utcnow
+
+    settings = get_settings()
+    if run_now:
+        try:
+            click.echo(evaluate(shared_engine(), settings).summary())
+        except AlertConfigError as exc:
+            raise click.ClickException(str(exc)) from exc
+    rows = recent_alerts(shared_engine(), utcnow() - timedelta(days=days), settings)
+    if not rows:
+        click.echo(f"no alert in the last {days} day(s)")
+    for row in rows:
+        click.echo(format_alert(row, settings.timezone))
 
 
 @main.group()
