@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
-from typing import Any, Mapping
+from typing import Any, Mapping, Optional
 from urllib.parse import urlsplit
 
 import yaml
@@ -25,6 +25,8 @@ class Source:
     kind: str
     url: str
     options: Mapping[str, Any] = field(default_factory=dict)
+    # Minutes between crawls under `coopwatch watch`; None means the configured default.
+    interval: Optional[int] = None
 
     @property
     def domain(self) -> str:
@@ -65,6 +67,11 @@ def _source(entry: Any, number: int, variables: Mapping[str, str]) -> Source:
     url = Template(str(entry["url"])).safe_substitute(variables)
     if urlsplit(url).scheme not in ("http", "https"):
         raise SourcesError(f"source {entry['name']!r}: url must be http(s), got {url!r}")
-    options = {k: v for k, v in entry.items() if k not in ("name", "outlet", "kind", "url")}
+    interval = entry.get("interval")
+    if interval is not None and (isinstance(interval, bool) or not isinstance(interval, int)
+                                 or interval < 1):
+        raise SourcesError(f"source {entry['name']!r}: interval must be a whole number of "
+                           f"minutes, at least 1, got {interval!r}")
+    options = {k: v for k, v in entry.items() if k not in ("name", "outlet", "kind", "url", "interval")}
     return Source(name=str(entry["name"]), outlet=str(entry["outlet"]), kind=entry["kind"],
-                  url=url, options=options)
+                  url=url, options=options, interval=interval)

@@ -50,6 +50,109 @@ class Settings:
         default_factory=lambda: float(_env("COOPWATCH_REVIEW_THRESHOLD", "0.6"))
     )
     log_level: str = field(default_factory=lambda: _env("COOPWATCH_LOG_LEVEL", "INFO"))
+    # `coopwatch watch`: the long-running scheduler and its rotating log file.
+    watch_sources: Path = field(
+        default_factory=lambda: Path(
+            _env("COOPWATCH_WATCH_SOURCES", str(REPO_ROOT / "data" / "sources.yaml"))
+        )
+    )
+    timezone: str = field(default_factory=lambda: _env("COOPWATCH_TIMEZONE", "Asia/Ho_Chi_Minh"))
+    crawl_interval_minutes: int = field(  # for sources without their own `interval`
+        default_factory=lambda: int(_env("COOPWATCH_CRAWL_INTERVAL", "60"))
+    )
+    watch_workers: int = field(default_factory=lambda: int(_env("COOPWATCH_WATCH_WORKERS", "2")))
+    crawl_timeout_minutes: int = field(
+        default_factory=lambda: int(_env("COOPWATCH_CRAWL_TIMEOUT", "120"))
+    )
+    retrain_at: str = field(default_factory=lambda: _env("COOPWATCH_RETRAIN_AT", "02:00"))
+    report_at: str = field(default_factory=lambda: _env("COOPWATCH_REPORT_AT", "mon 06:00"))
+    reports_dir: Path = field(
+        default_factory=lambda: Path(_env("COOPWATCH_REPORTS_DIR", str(REPO_ROOT / "var" / "reports")))
+    )
+    report_formats: tuple[str, ...] = field(  # what the Monday job writes: md, html, pdf
+        default_factory=lambda: tuple(
+            f.strip() for f in _env("COOPWATCH_REPORT_FORMATS", "pdf,md").split(",") if f.strip()
+        )
+    )
+    report_lang: str = field(default_factory=lambda: _env("COOPWATCH_REPORT_LANG", "vi"))
+    log_file: Path = field(
+        default_factory=lambda: Path(
+            _env("COOPWATCH_LOG_FILE", str(REPO_ROOT / "var" / "log" / "coopwatch-watch.log"))
+        )
+    )
+    log_max_bytes: int = field(
+        default_factory=lambda: int(_env("COOPWATCH_LOG_MAX_BYTES", str(10 * 1024 * 1024)))
+    )
+    log_backups: int = field(default_factory=lambda: int(_env("COOPWATCH_LOG_BACKUPS", "5")))
+    # Alerts: a window's count is a spike when it reaches max(min count, mean + sigmas * sd)
+    # of the same-sized windows over the previous norm days.
+    alert_interval_minutes: int = field(
+        default_factory=lambda: int(_env("COOPWATCH_ALERT_INTERVAL", "15"))
+    )
+    alert_window_hours: int = field(
+        default_factory=lambda: int(_env("COOPWATCH_ALERT_WINDOW_HOURS", "6"))
+    )
+    alert_norm_days: int = field(default_factory=lambda: int(_env("COOPWATCH_ALERT_NORM_DAYS", "28")))
+    alert_min_history_days: int = field(
+        default_factory=lambda: int(_env("COOPWATCH_ALERT_MIN_HISTORY_DAYS", "7"))
+    )
+    alert_sigmas: float = field(default_factory=lambda: float(_env("COOPWATCH_ALERT_SIGMAS", "3")))
+    alert_min_narrative: int = field(
+        default_factory=lambda: int(_env("COOPWATCH_ALERT_MIN_NARRATIVE", "5"))
+    )
+    alert_min_negative: int = field(
+        default_factory=lambda: int(_env("COOPWATCH_ALERT_MIN_NEGATIVE", "10"))
+    )
+    alert_lookback_hours: int = field(
+        default_factory=lambda: int(_env("COOPWATCH_ALERT_LOOKBACK_HOURS", "24"))
+    )
+    alert_max_attempts: int = field(
+        default_factory=lambda: int(_env("COOPWATCH_ALERT_MAX_ATTEMPTS", "10"))
+    )
+    # Alert delivery. E-mail is on when host and recipients are set; the webhook when its URL
+    # is. Secrets come only from the environment or a file outside the repository.
+    smtp_host: str = field(default_factory=lambda: _env("COOPWATCH_SMTP_HOST", ""))
+    smtp_port: int = field(default_factory=lambda: int(_env("COOPWATCH_SMTP_PORT", "587")))
+    smtp_security: str = field(  # starttls | ssl | none
+        default_factory=lambda: _env("COOPWATCH_SMTP_SECURITY", "starttls").lower()
+    )
+    smtp_user: str = field(default_factory=lambda: _env("COOPWATCH_SMTP_USER", ""))
+    # A name and a file: the password itself is read only when a message is sent.
+    smtp_password_env: str = field(default="COOPWATCH_SMTP_PASSWORD", repr=False)
+    smtp_from: str = field(default_factory=lambda: _env("COOPWATCH_SMTP_FROM", "coopwatch@localhost"))
+    smtp_to: tuple[str, ...] = field(
+        default_factory=lambda: tuple(
+            a.strip() for a in _env("COOPWATCH_SMTP_TO", "").split(",") if a.strip()
+        )
+    )
+    webhook_url: str = field(default_factory=lambda: _env("COOPWATCH_WEBHOOK_URL", ""))
+    webhook_token_env: str = field(default="COOPWATCH_WEBHOOK_TOKEN", repr=False)
+    dashboard_url: str = field(default_factory=lambda: _env("COOPWATCH_DASHBOARD_URL", ""))
+
+    def smtp_password(self) -> str:
+        """The SMTP password from COOPWATCH_SMTP_PASSWORD or COOPWATCH_SMTP_PASSWORD_FILE."""
+        return read_secret(self.smtp_password_env)
+
+    def webhook_token(self) -> str:
+        """A bearer token for the webhook from COOPWATCH_WEBHOOK_TOKEN(_FILE), or ''."""
+        return read_secret(self.webhook_token_env)
+
+
+def read_secret(name: str) -> str:
+    """A secret from NAME, or read from the file named by NAME_FILE (kept outside the repo)."""
+    if value := os.environ.get(name):
+        return value
+    path = os.environ.get(f"{name}_FILE")
+    if not path:
+        return ""
+    try:
+        return Path(path).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"{name}_FILE: cannot read {path}: {exc.strerror}") from exc
+
+
+class ConfigError(ValueError):
+    """Raised when a configured value cannot be used; names the variable at fault."""
 
 
 def get_settings() -> Settings:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy import false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -219,3 +220,36 @@ class FeedState(Base):
     etag: Mapped[Optional[str]] = mapped_column(String(500))
     last_modified: Mapped[Optional[str]] = mapped_column(String(100))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+class Alert(Base):
+    """One spike of misleading items of a narrative, or of negative coverage, in one window.
+
+    The unique key makes evaluation idempotent: a spike is raised once however often its
+    window is evaluated. Each channel's delivery is recorded, so a failed send is retried.
+    """
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        UniqueConstraint("kind", "subject", "window_start", name="uq_alerts_kind_subject_window"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # narrative | negative
+    subject: Mapped[str] = mapped_column(String(100))  # narrative id, or "all"
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    window_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    count: Mapped[int] = mapped_column(Integer)
+    total: Mapped[int] = mapped_column(Integer)  # relevant items in the window
+    norm_mean: Mapped[float] = mapped_column(Float)
+    norm_sd: Mapped[float] = mapped_column(Float)
+    threshold: Mapped[int] = mapped_column(Integer)  # the smallest count that is a spike
+    item_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    # Set when the previous window already had this spike: recorded, not sent again.
+    continues_id: Mapped[Optional[int]] = mapped_column(ForeignKey("alerts.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    email_status: Mapped[str] = mapped_column(String(10))  # pending | sent | failed | off
+    email_error: Mapped[Optional[str]] = mapped_column(Text)
+    webhook_status: Mapped[str] = mapped_column(String(10))
+    webhook_error: Mapped[Optional[str]] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_attempt_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
