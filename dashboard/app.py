@@ -31,6 +31,7 @@ else:
                              url_path="bao-cao-tuan"))
     if current_role() in ("monitor", "admin"):
         pages.append(st.Page(str(VIEWS / "review.py"), title=t("review", lang), url_path="ra-soat"))
+    pages.append(st.Page(str(VIEWS / "sources.py"), title=t("sources", lang), url_path="nguon"))
     with st.sidebar:
         st.write(f"{t('signed_in_as', lang)}: **{st.session_state['user']}** ({current_role()})")
         if st.button(t("logout", lang)):

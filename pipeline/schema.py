@@ -10,6 +10,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -20,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql import func
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -114,6 +116,13 @@ class Item(Base):
 
     cluster: Mapped[Optional[StoryCluster]] = relationship(back_populates="items")
     reviews: Mapped[list["Review"]] = relationship(back_populates="item", order_by="Review.id")
+
+
+# The dashboard filters and groups items by when they appeared (published, else fetched);
+# an index on exactly that expression lets a period's figures read only that period's rows.
+Index("ix_items_seen_at", func.coalesce(Item.published_at, Item.fetched_at))
+# Top stories count the outlets and copies of each story from this index alone.
+Index("ix_items_cluster_outlet", Item.cluster_id, Item.outlet)
 
 
 class Review(Base):
