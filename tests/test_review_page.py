@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 import pytest
 import streamlit as st
@@ -44,7 +44,7 @@ def story(session: Session, size: int) -> StoryCluster:
 
 
 @pytest.fixture
-def seeded(monkeypatch, sqlite_url, engine) -> dict[str, int]:
+def seeded(monkeypatch, sqlite_url, engine) -> Iterator[dict[str, int]]:
     with Session(engine) as session, session.begin():
         for name, role in (("lan", "monitor"), ("minh", "monitor"), ("bientap", "editor"),
                            ("lanhdao", "leader"), ("quantri", "admin")):
@@ -71,7 +71,10 @@ def seeded(monkeypatch, sqlite_url, engine) -> dict[str, int]:
     # Streamlit's caches live in this process across tests; each test has its own database.
     st.cache_data.clear()
     st.cache_resource.clear()
-    return ids
+    yield ids
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    runtime.shared_engine.cache_clear()
 
 
 def page(user: str = "lan", role: str = "monitor", lang: Optional[str] = None) -> AppTest:
