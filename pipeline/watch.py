@@ -31,6 +31,7 @@ from sqlalchemy import Engine, func, inspect, select
 from sqlalchemy.orm import Session
 
 from crawlers.sources import Source
+from pipeline.alerts import AlertConfigError, Windows
 from pipeline.config import Settings
 
 logger = logging.getLogger("coopwatch.watch")
@@ -274,6 +275,10 @@ def build_scheduler(settings: Settings, sources: Sequence[Source], jobs: Jobs,
     report_at = At.parse(settings.report_at, "COOPWATCH_REPORT_AT")
     if settings.watch_workers < 1 or settings.alert_interval_minutes < 1:
         raise WatchError("COOPWATCH_WATCH_WORKERS and COOPWATCH_ALERT_INTERVAL must be at least 1")
+    try:  # refuse alert settings at start rather than logging the same error every 15 minutes
+        Windows(settings.alert_window_hours, settings.timezone)
+    except AlertConfigError as exc:
+        raise WatchError(str(exc)) from exc
     # The jobs log their own start and end; APScheduler's INFO lines would double them.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     scheduler = BackgroundScheduler(

@@ -371,3 +371,28 @@ def test_one_alert_per_spike_on_postgresql(postgres_url) -> None:
         assert alert.window_start == Windows(6, "Asia/Ho_Chi_Minh").start(NOW) and alert.count == 7
     finally:
         engine.dispose()
+
+
+def test_alerts_command_evaluates_and_lists(tmp_path, sqlite_url) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from pipeline.db import make_engine
+    from pipeline.schema import utcnow
+
+    engine = make_engine(sqlite_url)
+    seeder = Seeder(engine)
+    now = utcnow()
+    seeder.every_window(20, "critical", lambda i: 1, until=now)
+    seeder.add(now - timedelta(minutes=5), "misleading", NARRATIVE_ID, count=7)
+    engine.dispose()
+    env = {**os.environ, "COOPWATCH_DATABASE_URL": sqlite_url, "COOPWATCH_SMTP_HOST": "",
+           "COOPWATCH_WEBHOOK_URL": ""}
+    command = [sys.executable, "-m", "pipeline.cli", "alerts", "--days", "1"]
+    before = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert before.returncode == 0 and "no alert in the last 1 day(s)" in before.stdout
+    result = subprocess.run([*command, "--evaluate"], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "1 alert(s) raised" in result.stdout
+    assert f"narrative {NARRATIVE_ID}: 7 items" in result.stdout and "email=off webhook=off" in result.stdout

@@ -94,7 +94,8 @@ def test_scheduler_follows_the_sources_file(tmp_path: Path, sources_file: Path, 
 def test_bad_schedule_settings_are_refused(tmp_path: Path, sources_file: Path, engine) -> None:
     sources = load_sources(sources_file, {"demo_url": "http://127.0.0.1:1"})
     for changes, variable in (({"report_at": "monday at six"}, "COOPWATCH_REPORT_AT"),
-                              ({"retrain_at": "25:00"}, "COOPWATCH_RETRAIN_AT")):
+                              ({"retrain_at": "25:00"}, "COOPWATCH_RETRAIN_AT"),
+                              ({"alert_window_hours": 5}, "COOPWATCH_ALERT_WINDOW_HOURS")):
         settings = watch_settings(tmp_path, **changes)
         with pytest.raises(WatchError, match=variable):
             build_scheduler(settings, sources, Jobs(settings, sources_file, engine))
