@@ -182,7 +182,7 @@ def _show_item(item_id: int, lang: str, blind: bool = False) -> None:
         st.info(tr("blind_note", lang))
     else:
         _show_history(detail.history, lang)
-    _show_actions(item_id, seen, state, lang, blind)
+    _show_actions(item_id, seen, state, detail.label if detail.relevant else None, lang, blind)
 
 
 def _show_narrative(narrative_id: str, lang: str) -> None:
@@ -241,7 +241,8 @@ def _show_history(history: list[dict[str, Any]], lang: str) -> None:
     st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
 
 
-def _show_actions(item_id: int, seen: Optional[int], state: dict[str, Any], lang: str, blind: bool) -> None:
+def _show_actions(item_id: int, seen: Optional[int], state: dict[str, Any], model_label: Optional[str],
+                  lang: str, blind: bool) -> None:
     st.markdown(f"**{tr('actions_section', lang)}**")
     prefix = "second_" if blind else ""
     st.text_area(tr("note_input", lang), key=f"{prefix}note_{item_id}", help=tr("note_help", lang), height=80)
@@ -254,7 +255,9 @@ def _show_actions(item_id: int, seen: Optional[int], state: dict[str, Any], lang
         buttons[2].button(tr("btn_note", lang), key=f"note_button_{item_id}", on_click=_act,
                           args=(item_id, seen, "note", prefix))
     relabel = st.columns([3, 1], vertical_alignment="bottom")
-    relabel[0].selectbox(tr("relabel_to", lang), [*LABELS, None], key=f"{prefix}relabel_{item_id}",
+    options = [*LABELS, None]
+    relabel[0].selectbox(tr("relabel_to", lang), options, key=f"{prefix}relabel_{item_id}",
+                         index=options.index(model_label if model_label in options else None),
                          format_func=lambda value: label_name(value, lang))
     relabel[1].button(tr("btn_relabel", lang), key=f"{prefix}relabel_button_{item_id}", on_click=_act,
                       args=(item_id, seen, "relabel", prefix))
