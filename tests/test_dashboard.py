@@ -84,10 +84,8 @@ def seeded(monkeypatch, sqlite_url, engine) -> str:
     seed_items(engine)
     seed_runs(engine)
     monkeypatch.setenv("COOPWATCH_DATABASE_URL", sqlite_url)
-    from pipeline import runtime
-
-    runtime.shared_engine.cache_clear()
-    # Streamlit's caches live in this process across tests; each test has its own database.
+    # Streamlit's caches (the engine included) live in this process across tests; each test
+    # has its own database.
     st.cache_data.clear()
     st.cache_resource.clear()
     return sqlite_url
