@@ -113,6 +113,10 @@ class Jobs:
                                forward_stop=True)
         if code == 0:
             logger.info("crawl %s: finished", name)
+        elif code == -signal.SIGTERM and self.stopping.is_set():
+            # Scrapy installs its graceful handler only once started; before that nothing
+            # has been fetched or stored, so ending there loses nothing.
+            logger.info("crawl %s: stopped during start-up, before fetching anything", name)
         else:
             logger.error("crawl %s: failed with exit code %s", name, code)
         if not self.stopping.is_set():

@@ -144,6 +144,30 @@ def test_nightly_retrain_runs_only_after_new_reviews(tmp_path: Path, engine, mod
     assert "[train] INFO child says hello" in caplog.text
 
 
+def test_stop_forwards_sigterm_to_a_running_crawl(tmp_path: Path, engine, caplog) -> None:
+    import threading
+
+    script = tmp_path / "slow-python"
+    started = tmp_path / "started"
+    # Stands in for a crawl still starting up: no handler, so SIGTERM ends it at once.
+    script.write_text(f"#!/bin/sh\ntouch {started}\nexec sleep 60\n")
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    jobs = Jobs(watch_settings(tmp_path), tmp_path / "sources.yaml", engine, python=str(script))
+    codes: list[object] = []
+    thread = threading.Thread(target=lambda: codes.append(jobs.crawl("feed")))
+    with caplog.at_level(logging.INFO, logger="coopwatch.watch"):
+        thread.start()
+        deadline = time.monotonic() + 30
+        while not started.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        jobs.stop()
+        thread.join(timeout=30)
+    assert codes == [-signal.SIGTERM]
+    assert "forwarding SIGTERM to process" in caplog.text
+    assert "crawl feed: stopped during start-up" in caplog.text
+    assert jobs.crawl("other") is None  # nothing new starts once stopping
+
+
 def test_weekly_report_job_writes_last_weeks_report(tmp_path: Path, engine) -> None:
     pytest.importorskip("pipeline.report", reason="the weekly report module is not in this tree")
     settings = watch_settings(tmp_path, report_formats=("md",))
