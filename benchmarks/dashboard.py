@@ -16,6 +16,7 @@ import argparse
 import hashlib
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -221,6 +222,8 @@ def main() -> None:
               f"{verdict} target")
     print(f"load average afterwards {os.getloadavg()[0]:.1f}")
     engine.dispose()
+    if args.keep is None:
+        shutil.rmtree(path.parent)  # about 180 MB
 
 
 if __name__ == "__main__":

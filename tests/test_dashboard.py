@@ -267,3 +267,23 @@ def test_wide_periods_scan_and_narrow_ones_use_the_index_with_the_same_figures(s
     (wide_volume, wide_top), (narrow_volume, narrow_top) = results[0.0], results[1.0]
     assert wide_volume.equals(narrow_volume) and wide_top.equals(narrow_top)
     assert int(wide_volume["count"].sum()) == 5
+
+
+def test_overview_queries_on_postgresql(postgres_url) -> None:
+    from dashboard import queries
+    from pipeline.db import make_engine, migrate
+
+    migrate(postgres_url)
+    pg = make_engine(postgres_url)
+    try:
+        seed_items(pg)
+        assert queries._date_bounds(pg) == (date(2026, 9, 1), date(2026, 11, 20))
+        filters = queries.default_filters(queries._date_bounds(pg))
+        volume = queries._volume(pg, filters)
+        per_day = volume.groupby(volume["day"].dt.strftime("%d/%m"))["count"].sum().to_dict()
+        assert per_day == {"18/11": 3, "19/11": 2, "20/11": 3}  # Vietnamese days, as on SQLite
+        top = queries._top_stories(pg, filters)
+        assert list(top["title"]) == [SCRIPT_TITLE, "HTX tôm nợ lương"] and list(top["outlets"]) == [3, 1]
+        assert queries._filter_options(pg)["provinces"] == ["Cà Mau", "Hà Nội"]
+    finally:
+        pg.dispose()
