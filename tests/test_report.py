@@ -4,7 +4,7 @@ from __future__ import annotations
 import base64
 import io
 import re
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import pytest
 import streamlit as st
@@ -16,9 +16,11 @@ from models.narratives import load_library
 from pipeline import runtime
 from pipeline.cli import main
 from pipeline.config import REPO_ROOT
+from pipeline.db import make_engine, migrate
 from pipeline.health import source_health
 from pipeline.report import Figure, build_report
 from pipeline.report_render import to_html, to_markdown
+from pipeline.schema import Item
 from pipeline.weeks import Week, WeekError
 from tests.report_seed import NARRATIVE, SCRIPT_TITLE, seed_report_data
 
@@ -120,6 +122,32 @@ def test_item_text_is_escaped_in_markdown_and_html(seeded) -> None:
     assert "<script" not in page and "<script" not in markdown
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; Thành viên HTX" in page
     assert "&lt;script&gt;alert('x')&lt;/script&gt; Thành viên HTX" in markdown
+
+
+def test_report_and_coverage_queries_on_postgresql(postgres_url: str) -> None:
+    from dashboard import coverage_queries
+
+    migrate(postgres_url)
+    engine = make_engine(postgres_url)
+    try:
+        seed_report_data(engine)
+        report = build_report(engine, W47, load_library(LIBRARY))
+        assert report.total.this_week == Figure(12, 4) and report.total.last_week == Figure(4, 1)
+        assert report.label("critical").this_week == Figure(3, 2)
+        assert (report.critical_issues[0].outlets, report.narratives[0].items) == (3, Figure(2, 1))
+        assert {c.source for c in report.caveats} == {"baoB-rss", "baoC-rss"}
+        period = (date(2026, 10, 25), date(2026, 11, 23))
+        assert coverage_queries._data_window(engine) == period
+        stories = coverage_queries._syndication(engine, *period)
+        assert list(stories["carried_by"]) == ["baoA, baoB, baoC", "baoA, baoB"]
+        provinces = coverage_queries._group_counts(engine, *period, "province", lambda _: Item.province)
+        assert provinces["province"].isna().tolist() == [False, False, False, True]  # unknown last
+        assert provinces["items"].sum() == 17
+        assert coverage_queries._share_of_voice(engine, *period)["items"].sum() == 17
+        assert coverage_queries._top_cooperatives(engine, *period)["items"].tolist() == [3, 1]
+        assert coverage_queries._pickups(engine, *period).values.tolist() == [["baoA", "baoB", 2], ["baoA", "baoC", 1]]
+    finally:
+        engine.dispose()
 
 
 def test_cli_writes_markdown_with_the_headline_figures(cli_env, tmp_path) -> None:

@@ -12,6 +12,7 @@ from dashboard import coverage_queries as queries
 from dashboard.auth import language, require_role
 from dashboard.banner import unhealthy_sources_banner
 from dashboard.i18n import label_name, t
+from models.contract import LABELS
 from pipeline.enrich import SECTOR_NAMES
 from pipeline.report_render import safe_url
 
@@ -36,19 +37,22 @@ def _download(frame: pd.DataFrame, stem: str, start: date, end: date) -> None:
 
 
 def _show(title_key: str, frame: pd.DataFrame, stem: str, period: tuple[date, date],
-          names: Optional[dict[str, Namer]] = None, links: Optional[str] = None) -> None:
-    """One section: heading, table with translated headers and values, and its CSV download."""
+          names: Optional[dict[str, Namer]] = None, config: Optional[dict[str, object]] = None,
+          chart: Optional[alt.Chart] = None) -> None:
+    """One section: heading, chart, table with translated headers and values, its CSV download."""
     st.subheader(t(title_key, lang))
     if frame.empty:
         st.info(t("cov_none", lang))
         return
+    if chart is not None:
+        st.altair_chart(chart, width="stretch")
     shown = frame.copy()
     for column, namer in (names or {}).items():
         shown[column] = [_name(v, namer) for v in shown[column]]
     shown.columns = [t(f"cov_col_{c}", lang) for c in shown.columns]
-    config = {t(f"cov_col_{links}", lang): st.column_config.LinkColumn()} if links else None
+    column_config = {t(f"cov_col_{c}", lang): v for c, v in (config or {}).items()}
     # Item text goes only into dataframes, which show it as plain text (never HTML).
-    st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=column_config or None)
     _download(shown, stem, *period)
 
 
@@ -60,6 +64,7 @@ def _labels_per_outlet(period: tuple[date, date]) -> None:
         return
     frame["label"] = [label_name(v, lang) for v in frame["label"]]
     table = frame.pivot_table(index="outlet", columns="label", values="items", fill_value=0, aggfunc="sum")
+    table = table[[n for n in (label_name(k, lang) for k in LABELS) if n in table.columns]]  # codebook order
     table = table.reset_index().rename(columns={"outlet": t("cov_col_outlet", lang)})
     table.columns.name = None
     st.dataframe(table, hide_index=True, width="stretch")
@@ -81,12 +86,11 @@ kinds = {"news": t("cov_kind_news", lang), "social": t("cov_kind_social", lang)}
 coop_kinds = {k: t(f"cov_coop_{k}", lang) for k in ("cooperative", "credit_fund", "union")}
 
 volume = queries.volume_by_outlet(*period)
-if not volume.empty:
-    st.altair_chart(alt.Chart(volume).mark_bar().encode(
-        x=alt.X("sum(relevant):Q", title=t("cov_col_relevant", lang)),
-        y=alt.Y("outlet:N", sort="-x", title=t("cov_col_outlet", lang)),
-    ), width="stretch")
-_show("cov_volume", volume, "nguon", period, {"kind": lambda v: kinds.get(v, v)})
+volume_chart = alt.Chart(volume).mark_bar().encode(
+    x=alt.X("sum(relevant):Q", title=t("cov_col_relevant", lang), axis=alt.Axis(tickMinStep=1, format="d")),
+    y=alt.Y("outlet:N", sort="-x", title=t("cov_col_outlet", lang)),
+)
+_show("cov_volume", volume, "nguon", period, {"kind": lambda v: kinds.get(v, v)}, chart=volume_chart)
 _show("cov_share", queries.share_of_voice(*period), "nhan", period, {"label": lambda v: label_name(v, lang)})
 _labels_per_outlet(period)
 _show("cov_provinces", queries.provinces(*period), "tinh", period, {"province": str})
@@ -96,5 +100,8 @@ _show("cov_cooperatives", queries.top_cooperatives(*period), "htx", period,
       {"coop_kind": lambda v: coop_kinds.get(v, v), "province": str})
 stories = queries.syndication(*period)
 stories["url"] = [safe_url(u) for u in stories["url"]]  # never a javascript: link
-_show("cov_syndication", stories, "dang-lai", period, links="url")
+_show("cov_syndication", stories, "dang-lai", period, config={
+    "url": st.column_config.LinkColumn(),
+    "first_seen": st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm" if lang == "vi" else "YYYY-MM-DD HH:mm"),
+})
 _show("cov_pickups", queries.pickups(*period), "nguon-dang-lai", period)

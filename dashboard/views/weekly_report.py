@@ -14,6 +14,7 @@ from pipeline.schema import utcnow
 from pipeline.weeks import Week
 
 MIME = {"md": "text/markdown", "html": "text/html", "pdf": "application/pdf"}
+CHART_WIDTH = 720  # pixels: the PNG is drawn for a page, not for a wide screen
 
 lang = language()
 st.header(t("weekly_report", lang))
@@ -33,7 +34,7 @@ def _show(block: Block) -> None:
         rows = [[cell_text(cell) for cell in row] for row in block.rows]
         st.dataframe(pd.DataFrame(rows, columns=block.columns), hide_index=True, width="stretch")
     else:
-        st.image(block.png, caption=block.title)
+        st.image(block.png, caption=block.title, width=CHART_WIDTH)
 
 
 weeks = queries.report_weeks()
