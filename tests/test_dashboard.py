@@ -154,6 +154,10 @@ def test_filters_change_the_figures(seeded) -> None:
     assert metrics(app)["Tổng số tin, bài"] == "9"
     app.multiselect(key="ov_sectors").set_value(["agriculture"]).run()
     assert metrics(app)["Tổng số tin, bài"] == "4"
+    app.multiselect(key="ov_sectors").set_value([]).run()
+    # Half-picked range: only the first day chosen so far.
+    app.date_input(key="ov_period").set_value((date(2026, 11, 19),)).run()
+    assert metrics(app)["Tổng số tin, bài"] == "2"
     assert not app.exception
 
 

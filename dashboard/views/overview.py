@@ -72,9 +72,10 @@ with st.expander(t("filters", lang), expanded=True):
                                 format_func=label_option_name)
 
 # While a range is being picked the widget holds only its first day: show that day alone.
-days: tuple[date, ...] = tuple(period) if isinstance(period, (tuple, list)) else (period,)
+# A cleared field falls back to the default period.
+days: tuple[date, ...] = tuple(period) if isinstance(period, (tuple, list)) else (period,) if period else ()
 start = days[0] if days else default.start
-end = days[1] if len(days) > 1 else start
+end = days[1] if len(days) > 1 else (start if days else default.end)
 filters = Filters(start=start, end=end, outlets=tuple(outlets), kinds=tuple(kinds),
                   provinces=tuple(provinces), sectors=tuple(sectors), labels=tuple(labels))
 
