@@ -158,7 +158,7 @@ def _show_item(item_id: int, lang: str, blind: bool = False) -> None:
         st.caption(tr("field_text", lang))
         st.text(detail.text)
         st.caption(tr("field_source", lang))
-        st.text(f"{detail.outlet} · {_when(detail.published_at)} · {detail.url}")
+        st.text(" · ".join(filter(None, [detail.outlet, _when(detail.published_at), detail.url])))
     with right:
         st.markdown(f"**{tr('model_section', lang)}**")
         model_label = detail.label if detail.relevant else None
@@ -265,7 +265,8 @@ def _show_actions(item_id: int, seen: Optional[int], state: dict[str, Any], mode
         return
     accounts = rq.reviewer_accounts()
     assign = st.columns([3, 1], vertical_alignment="bottom")
-    current = accounts.index(state["assignee"]) if state["assignee"] in accounts else 0
+    default = state["assignee"] or st.session_state["user"]
+    current = accounts.index(default) if default in accounts else 0
     assign[0].selectbox(tr("assign_to", lang), accounts, index=current, key=f"assignee_{item_id}")
     assign[1].button(tr("btn_assign", lang), key=f"assign_button_{item_id}", on_click=_act,
                      args=(item_id, seen, "assign", prefix), disabled=not accounts)
