@@ -153,6 +153,8 @@ def _syndication(db: Engine, start: date, end: date, limit: int = TOP_STORIES) -
         frame = _frame(session, query, ["story", "first_outlet", "first_seen", "outlets", "carried_by", "url"])
     frame["carried_by"] = [", ".join(sorted(v.split(", "))) for v in frame["carried_by"]]
     frame["first_seen"] = [moment.astimezone(VN_TZ).replace(tzinfo=None) for moment in frame["first_seen"]]
+    # Shown as a link: only plain http(s), never a javascript: address.
+    frame["url"] = [u if u.lower().startswith(("http://", "https://")) else None for u in frame["url"]]
     return frame
 
 

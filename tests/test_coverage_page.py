@@ -7,9 +7,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import streamlit as st
+from sqlalchemy import update
+from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
+from dashboard import coverage_queries
 from pipeline import runtime
+from pipeline.schema import StoryCluster
 from tests.report_seed import SCRIPT_TITLE, seed_report_data
 
 PAGE = str(Path(__file__).resolve().parent.parent / "dashboard" / "views" / "coverage.py")
@@ -110,3 +114,11 @@ def test_monitors_are_refused(seeded) -> None:
     assert [e.value for e in app.error] == ["Tài khoản của bạn không có quyền xem trang này."]
     assert any("giám sát viên không xem được" in c.value for c in app.caption)
     assert not app.dataframe and not app.get("download_button")
+
+
+def test_only_plain_web_links_are_offered(seeded, engine) -> None:
+    with Session(engine) as session, session.begin():
+        session.execute(update(StoryCluster).where(StoryCluster.size == 3).values(first_url="javascript:alert(1)"))
+    stories = coverage_queries._syndication(engine, date(2026, 11, 1), date(2026, 11, 30))
+    assert stories["url"].isna().tolist() == [True, False]
+    assert stories["url"].iloc[1] == "https://baoA.example.vn/"

@@ -10,6 +10,8 @@ import pytest
 import streamlit as st
 from click.testing import CliRunner
 from pypdf import PdfReader
+from sqlalchemy import update
+from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from models.narratives import load_library
@@ -122,6 +124,16 @@ def test_item_text_is_escaped_in_markdown_and_html(seeded) -> None:
     assert "<script" not in page and "<script" not in markdown
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; Thành viên HTX" in page
     assert "&lt;script&gt;alert('x')&lt;/script&gt; Thành viên HTX" in markdown
+
+
+def test_only_plain_web_links_are_rendered(seeded) -> None:
+    with Session(seeded) as session, session.begin():
+        session.execute(update(Item).where(Item.title.startswith("<script>")).values(url="javascript:alert(1)"))
+    report = build_report(seeded, W47)
+    assert report.critical_issues[0].url == "javascript:alert(1)"
+    page, markdown = to_html(report), to_markdown(report)
+    assert "javascript:" not in page and "javascript:" not in markdown
+    assert '<a href="https://baoA.example.vn/bai-1.html">' in page
 
 
 def test_report_and_coverage_queries_on_postgresql(postgres_url: str) -> None:

@@ -14,7 +14,6 @@ from dashboard.banner import unhealthy_sources_banner
 from dashboard.i18n import label_name, t
 from models.contract import LABELS
 from pipeline.enrich import SECTOR_NAMES
-from pipeline.report_render import safe_url
 
 Namer = Callable[[str], str]
 
@@ -98,9 +97,7 @@ _show("cov_sectors", queries.sectors(*period), "linh-vuc", period,
       {"sector": lambda v: SECTOR_NAMES.get(v, {}).get(lang, v)})
 _show("cov_cooperatives", queries.top_cooperatives(*period), "htx", period,
       {"coop_kind": lambda v: coop_kinds.get(v, v), "province": str})
-stories = queries.syndication(*period)
-stories["url"] = [safe_url(u) for u in stories["url"]]  # never a javascript: link
-_show("cov_syndication", stories, "dang-lai", period, config={
+_show("cov_syndication", queries.syndication(*period), "dang-lai", period, config={
     "url": st.column_config.LinkColumn(),
     "first_seen": st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm" if lang == "vi" else "YYYY-MM-DD HH:mm"),
 })
