@@ -45,6 +45,10 @@ class Settings:
     ingest_batch_size: int = field(
         default_factory=lambda: int(_env("COOPWATCH_INGEST_BATCH_SIZE", "200"))
     )
+    # Processes that extract and normalise pages during `coopwatch ingest` (default: all cores).
+    ingest_workers: int = field(
+        default_factory=lambda: int(_env("COOPWATCH_INGEST_WORKERS", str(os.cpu_count() or 1)))
+    )
     # Items the model is less sure of than this go to human review instead of being trusted.
     review_threshold: float = field(
         default_factory=lambda: float(_env("COOPWATCH_REVIEW_THRESHOLD", "0.6"))

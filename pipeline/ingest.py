@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import threading
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Optional, Sequence, Union
 
@@ -73,42 +75,64 @@ class Ingestor:
         self.index = dedupe.StoryIndex()
         self.index.load(store.signature_rows(engine))
 
-    def ingest(self, inputs: Iterable[Input], batch_size: int = 200) -> IngestReport:
-        """Ingest a stream of records in batches; failures are recorded, never raised."""
+    def ingest(self, inputs: Iterable[Input], batch_size: int = 200, workers: int = 1) -> IngestReport:
+        """Ingest a stream of records in batches; failures are recorded, never raised.
+
+        With workers > 1, extraction, normalisation and classification (nearly all the work)
+        run in that many processes while this one dedupes and writes. The next batch is
+        prepared while the current one is written, so at most two batches are in memory.
+        """
         report = IngestReport()
-        for batch in _batches(inputs, batch_size):
-            report.add(self.ingest_batch(batch))
+        if workers <= 1:
+            for batch in _batches(inputs, batch_size):
+                report.add(self.ingest_batch(batch))
+            return report
+        global _WORKER_CLASSIFIER
+        # Forked workers share the loaded model's memory; with other threads alive a fork
+        # could copy a held lock, so then workers start fresh and this process classifies.
+        forking = threading.active_count() == 1
+        _WORKER_CLASSIFIER = self.classifier if forking else None
+        context = multiprocessing.get_context("fork" if forking else "forkserver")
+        try:
+            with context.Pool(workers) as pool:
+                pending = None
+                for batch in _batches(inputs, batch_size):
+                    chunks = [batch[n::workers] for n in range(workers)]
+                    started = pool.map_async(_prepare_and_classify, chunks)
+                    if pending is not None:
+                        report.add(self._ingest_prepared(_flatten(pending.get())))
+                    pending = started
+                if pending is not None:
+                    report.add(self._ingest_prepared(_flatten(pending.get())))
+        finally:
+            _WORKER_CLASSIFIER = None
         return report
 
     def ingest_batch(self, batch: Sequence[Input]) -> IngestReport:
         """Ingest one batch inside one transaction."""
-        report = IngestReport(received=len(batch))
-        prepared = self._prepare_all(batch, report)
-        fresh, updates = self._drop_known(prepared, report)
-        results = self._classify(fresh, report)
-        self._write(fresh, results, updates, report)
-        store.log_errors(self.engine, [_error_row(f) for f in report.failures])
-        return report
+        return self._ingest_prepared([(prepare_entry(entry), False, None) for entry in batch])
 
-    def _prepare_all(self, batch: Sequence[Input], report: IngestReport) -> list[PreparedItem]:
-        items = []
-        for entry in batch:
+    def _ingest_prepared(self, entries: Sequence[Outcome]) -> IngestReport:
+        """Dedupe, classify what workers did not, and write one batch of prepared inputs."""
+        report = IngestReport(received=len(entries))
+        prepared: list[PreparedItem] = []
+        done: dict[int, Optional[ClassifyResult]] = {}
+        for entry, classified, result in entries:
             if isinstance(entry, RecordFailure):
                 report.failures.append(entry)
                 continue
-            try:
-                items.append(prepare(entry))
-            except RecordError as exc:
-                report.failures.append(
-                    RecordFailure(str(exc), entry.position, url=entry.url, source=entry.source)
-                )
-            except Exception as exc:  # a bug on one page must not lose the rest of the batch
-                logger.exception("unexpected error preparing %s", entry.url)
-                report.failures.append(
-                    RecordFailure(f"internal error: {exc!r}", entry.position, url=entry.url,
-                                  source=entry.source)
-                )
-        return items
+            prepared.append(entry)
+            if classified:
+                done[id(entry)] = result
+        fresh, updates = self._drop_known(prepared, report)
+        if all(id(item) in done for item in fresh):
+            results = [done[id(item)] for item in fresh]
+            report.unclassified += sum(r is None for r in results)
+        else:
+            results = self._classify(fresh, report)
+        self._write(fresh, results, updates, report)
+        store.log_errors(self.engine, [_error_row(f) for f in report.failures])
+        return report
 
     def _drop_known(self, items: list[PreparedItem],
                     report: IngestReport) -> tuple[list[PreparedItem], set[str]]:
@@ -139,19 +163,9 @@ class Ingestor:
         return fresh, updates
 
     def _classify(self, items: list[PreparedItem], report: IngestReport) -> list[Optional[ClassifyResult]]:
-        if self.classifier is None or not items:
-            report.unclassified += len(items)
-            return [None] * len(items)
-        inputs = [
-            ClassifyInput(id=str(n), title=i.title, text=i.text, kind=i.record.kind)
-            for n, i in enumerate(items)
-        ]
-        try:
-            return list(self.classifier.classify(inputs))
-        except Exception:  # items are stored unclassified and classified later
-            logger.exception("classifier failed; storing %d items unclassified", len(items))
-            report.unclassified += len(items)
-            return [None] * len(items)
+        results = classify_prepared(self.classifier, items)
+        report.unclassified += sum(r is None for r in results)
+        return results
 
     def _write(self, items: list[PreparedItem], results: list[Optional[ClassifyResult]],
                updates: set[str], report: IngestReport) -> None:
@@ -219,6 +233,58 @@ class Ingestor:
         self.index.add(str(row.id), minhash, cluster_id)
         report.stored += 1
         report.relevant += bool(result and result.relevant)
+
+
+Prepared = Union[PreparedItem, RecordFailure]
+# A prepared input, whether a worker classified it, and the result (None: the model failed).
+Outcome = tuple[Prepared, bool, Optional[ClassifyResult]]
+# Set in the parent just before the worker pool forks, so workers use the loaded model.
+_WORKER_CLASSIFIER: Optional[CoopClassifier] = None
+
+
+def classify_prepared(classifier: Optional[CoopClassifier],
+                      items: Sequence[PreparedItem]) -> list[Optional[ClassifyResult]]:
+    """Classify prepared items; None for each when there is no model or it fails."""
+    if classifier is None or not items:
+        return [None] * len(items)
+    inputs = [ClassifyInput(id=str(n), title=i.title, text=i.text, kind=i.record.kind)
+              for n, i in enumerate(items)]
+    try:
+        return list(classifier.classify(inputs))
+    except Exception:  # items are stored unclassified and classified later
+        logger.exception("classifier failed; storing %d items unclassified", len(items))
+        return [None] * len(items)
+
+
+def _prepare_and_classify(batch: Sequence[Input]) -> list[Outcome]:
+    """Worker task: prepare a chunk and, when the model was inherited, classify it too."""
+    entries = [prepare_entry(entry) for entry in batch]
+    if _WORKER_CLASSIFIER is None:
+        return [(entry, False, None) for entry in entries]
+    prepared = [e for e in entries if isinstance(e, PreparedItem)]
+    results = dict(zip(map(id, prepared), classify_prepared(_WORKER_CLASSIFIER, prepared)))
+    return [(entry, isinstance(entry, PreparedItem), results.get(id(entry))) for entry in entries]
+
+
+def _flatten(chunks: Sequence[list[Outcome]]) -> list[Outcome]:
+    return [entry for chunk in chunks for entry in chunk]
+
+
+def prepare_entry(entry: Input) -> Union[PreparedItem, RecordFailure]:
+    """Prepare one input, turning every error into a failure record (also in a worker)."""
+    if isinstance(entry, RecordFailure):
+        return entry
+    try:
+        prepared = prepare(entry)
+    except RecordError as exc:
+        return RecordFailure(str(exc), entry.position, url=entry.url, source=entry.source)
+    except Exception as exc:  # a bug on one page must not lose the rest of the batch
+        logger.exception("unexpected error preparing %s", entry.url)
+        return RecordFailure(f"internal error: {exc!r}", entry.position, url=entry.url,
+                             source=entry.source)
+    # The page has been read; sending it back between processes would only cost time.
+    prepared.record.html = None
+    return prepared
 
 
 def _analysed(result: Optional[ClassifyResult]) -> bool:

@@ -107,3 +107,31 @@ def test_social_text_records_skip_extraction_and_keep_reach(engine, classifier) 
         assert item.kind == "social" and item.reactions == 12 and item.shares == 3
         assert item.text_folded.startswith("ae cho hoi vao htx")
         assert item.published_at == datetime(2026, 11, 20, 1, 0, tzinfo=item.published_at.tzinfo)
+
+
+def test_parallel_ingest_stores_the_same_as_one_process(tmp_path, classifier) -> None:
+    """Workers prepare and classify; the parent dedupes and writes: same items, same stories."""
+    from pipeline.db import make_engine, migrate
+
+    def run(name: str, workers: int) -> list[tuple]:
+        url = f"sqlite:///{tmp_path / name}"
+        migrate(url)
+        engine = make_engine(url)
+        records = wire_copies() + [RecordFailure("bad line", 9, source="file")] + [
+            RawRecord(url=f"https://nongthonmoi.example.vn/{n}.html", source="n", outlet="nongthonmoi",
+                      html=article_html(make_article(f"s{n}", "nongthonmoi", (OTHER_BODY[0] + f" Số {n}.",) + OTHER_BODY[1:])))
+            for n in range(5)
+        ]
+        report = Ingestor(engine, classifier).ingest(records, batch_size=3, workers=workers)
+        assert report.received == 9 and len(report.failures) == 1
+        with Session(engine) as session:
+            rows = session.execute(select(Item.canonical_url, Item.label, Item.confidence, StoryCluster.size)
+                                   .join(StoryCluster).order_by(Item.canonical_url)).all()
+            errors = session.scalar(select(func.count(IngestError.id)))
+        engine.dispose()
+        assert errors == 1
+        return [tuple(row) for row in rows]
+
+    single, parallel = run("one.db", 1), run("two.db", 2)
+    assert len(single) == 8
+    assert parallel == single
