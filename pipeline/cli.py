@@ -107,11 +107,18 @@ def sources() -> None:
 
 @main.command()
 @click.option("--input", "input_file", required=True, type=click.Path(exists=True, path_type=Path))
-def ingest(input_file: Path) -> None:
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Processes extracting pages [default: COOPWATCH_INGEST_WORKERS or all cores].")
+def ingest(input_file: Path, workers: Optional[int]) -> None:
     """Ingest raw records (JSONL: url, html or text, title, source, kind, times)."""
     from pipeline.runtime import shared_ingestor
 
-    _report(shared_ingestor().ingest(tqdm(_raw_inputs(input_file), desc="ingest", unit="rec")))
+    settings = get_settings()
+    # No progress-monitor thread: ingest workers are forked, and a fork should see one thread.
+    tqdm.monitor_interval = 0
+    records = tqdm(_raw_inputs(input_file), desc="ingest", unit="rec")
+    _report(shared_ingestor().ingest(records, batch_size=settings.ingest_batch_size,
+                                     workers=workers or settings.ingest_workers))
 
 
 def _raw_inputs(path: Path) -> Iterator[object]:
