@@ -51,17 +51,25 @@ def source_health(engine: Engine, now: Optional[datetime] = None) -> list[Source
     Runs started at or after `now` are left out, so a past moment (the end of a report's
     week) gets the health the sources had then.
     """
-    now = now or utcnow()
-    since = now - timedelta(days=NORM_DAYS + 1)
+    return source_health_at(engine, [now or utcnow()])[0]
+
+
+def source_health_at(engine: Engine, moments: Sequence[datetime]) -> list[list[SourceHealth]]:
+    """Health as of each of several moments (say, each day's end of a week), from one query."""
+    since = min(moments) - timedelta(days=NORM_DAYS + 1)
     with Session(engine) as session:
         runs = session.scalars(
-            select(CrawlRun).where(CrawlRun.started_at >= since, CrawlRun.started_at < now)
+            select(CrawlRun).where(CrawlRun.started_at >= since, CrawlRun.started_at < max(moments))
             .order_by(CrawlRun.started_at)
         ).all()
-    by_source: dict[str, list[CrawlRun]] = defaultdict(list)
-    for run in runs:
-        by_source[run.source].append(run)
-    return [_assess(name, source_runs, now) for name, source_runs in sorted(by_source.items())]
+    results = []
+    for now in moments:
+        by_source: dict[str, list[CrawlRun]] = defaultdict(list)
+        for run in runs:
+            if now - timedelta(days=NORM_DAYS + 1) <= run.started_at < now:
+                by_source[run.source].append(run)
+        results.append([_assess(name, source_runs, now) for name, source_runs in sorted(by_source.items())])
+    return results
 
 
 def _assess(source: str, runs: Sequence[CrawlRun], now: datetime) -> SourceHealth:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Optional
 
 from sqlalchemy import Engine, Select, distinct, func, select
@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from models.contract import LABELS, SENTIMENT
 from models.narratives import NarrativeLibrary
 from pipeline.confirmed import confirmed_count, effective_label, item_time, latest_decisions
-from pipeline.health import run_failed, source_health
+from pipeline.health import SourceHealth, run_failed, source_health_at
 from pipeline.schema import CrawlRun, Item, utcnow
-from pipeline.weeks import Week
+from pipeline.weeks import Week, day_start
 
 logger = logging.getLogger(__name__)
 
@@ -80,16 +80,19 @@ class NarrativeActivity:
 
 @dataclass(frozen=True)
 class SourceCaveat:
-    """A source whose silence that week may be breakage rather than no news."""
+    """A source whose silence that week may be breakage rather than no news.
+
+    `problem` is the source's health at its last unhealthy day's end (None: it never was
+    unhealthy, only some runs failed).
+    """
 
     source: str
     outlet: str
     runs: int
     failed_runs: int
+    unhealthy_days: int
     healthy_at_end: bool
-    failures_in_a_row: int
-    new_last_day: int
-    daily_norm: Optional[float]
+    problem: Optional[SourceHealth]
 
 
 @dataclass
@@ -228,7 +231,7 @@ def _narratives(session: Session, week: Week, library: Optional[NarrativeLibrary
 
 
 def source_caveats(engine: Engine, week: Week) -> list[SourceCaveat]:
-    """Sources with failed runs during the week or unhealthy when it ended."""
+    """Sources with failed runs during the week or unhealthy at the end of any of its days."""
     with Session(engine) as session:
         runs = session.scalars(
             select(CrawlRun).where(CrawlRun.started_at >= week.start, CrawlRun.started_at < week.end)
@@ -238,12 +241,16 @@ def source_caveats(engine: Engine, week: Week) -> list[SourceCaveat]:
         tally = counts.setdefault(run.source, [0, 0])
         tally[0] += 1
         tally[1] += run_failed(run)
+    day_ends = [day_start(week.first_day + timedelta(days=n)) for n in range(1, 8)]
+    by_day = source_health_at(engine, day_ends)
     caveats = []
-    for health in source_health(engine, now=week.end):
-        total, failed = counts.get(health.source, [0, 0])
-        if failed or not health.healthy:
+    for at_end in by_day[-1]:
+        history = [h for day in by_day for h in day if h.source == at_end.source]
+        unhealthy = [h for h in history if not h.healthy]
+        total, failed = counts.get(at_end.source, [0, 0])
+        if failed or unhealthy:
             caveats.append(SourceCaveat(
-                health.source, health.outlet, total, failed, health.healthy,
-                health.failures_in_a_row, health.new_last_day, health.daily_norm,
+                at_end.source, at_end.outlet, total, failed, len(unhealthy), at_end.healthy,
+                unhealthy[-1] if unhealthy else None,
             ))
     return caveats

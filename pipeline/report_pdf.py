@@ -76,8 +76,8 @@ def _draw(pdf: FPDF, block: Block) -> None:
 
 def _table(pdf: FPDF, block: Table) -> None:
     pdf.set_font(FONT, "", BODY_SIZE - 1)
-    # The first column holds names or titles, so it gets the room the numbers do not need.
-    widths = (3,) + (1,) * (len(block.columns) - 1)
+    # The wide column holds names, titles or reasons: it gets the room numbers do not need.
+    widths = tuple(3 if n == block.wide else 1 for n in range(len(block.columns)))
     heading = FontFace(emphasis="BOLD", fill_color=HEADER_FILL)
     with pdf.table(col_widths=widths, text_align="LEFT", headings_style=heading,
                    line_height=pdf.font_size * 1.5) as table:

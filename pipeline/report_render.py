@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Optional, Union
 
+from pipeline.health import FAILURES_IN_A_ROW, SourceHealth
 from pipeline.report import Comparison, Figure, SourceCaveat, Story, WeeklyReport
 from pipeline.report_charts import Chart, report_charts
 from pipeline.report_text import check_language, label_text, rt
@@ -52,6 +53,7 @@ class Paragraph:
 class Table:
     columns: list[str]
     rows: list[list[Cell]]
+    wide: int = 0  # the column holding long text, given the room on a printed page
 
 
 Block = Union[Heading, Paragraph, Table, Chart]
@@ -158,21 +160,23 @@ def _narratives(report: WeeklyReport, lang: str) -> list[Block]:
 def _caveats(caveats: list[SourceCaveat], lang: str) -> list[Block]:
     if not caveats:
         return [Paragraph(rt("caveats_none", lang))]
-    columns = [rt(k, lang) for k in ("source", "outlet", "runs", "failed_runs", "status_end")]
+    columns = [rt(k, lang) for k in ("source", "outlet", "runs", "failed_runs", "unhealthy_days",
+                                     "problem", "status_end")]
     return [Paragraph(rt("caveats_intro", lang)), Table(columns, [
-        [c.source, c.outlet, number(c.runs, lang), number(c.failed_runs, lang), _status(c, lang)]
+        [c.source, c.outlet, number(c.runs, lang), number(c.failed_runs, lang), f"{c.unhealthy_days}/7",
+         _problem(c.problem, lang), rt("healthy" if c.healthy_at_end else "unhealthy", lang)]
         for c in caveats
-    ])]
+    ], wide=5)]
 
 
-def _status(caveat: SourceCaveat, lang: str) -> str:
-    if caveat.healthy_at_end:
-        return rt("healthy", lang)
-    if caveat.daily_norm is not None and caveat.failures_in_a_row == 0:
-        reason = rt("reason_low", lang, new=number(caveat.new_last_day, lang), norm=f"{caveat.daily_norm:.1f}")
-    else:
-        reason = rt("reason_failures", lang, count=number(caveat.failures_in_a_row, lang))
-    return f"{rt('unhealthy', lang)}: {reason}"
+def _problem(health: Optional[SourceHealth], lang: str) -> str:
+    if health is None:
+        return "–"
+    if health.failures_in_a_row >= FAILURES_IN_A_ROW or health.daily_norm is None:
+        return rt("reason_failures", lang, count=number(health.failures_in_a_row, lang))
+    norm = f"{health.daily_norm:.1f}"
+    return rt("reason_low", lang, new=number(health.new_last_day, lang),
+              norm=norm.replace(".", ",") if lang == "vi" else norm)
 
 
 def safe_url(url: str) -> Optional[str]:

@@ -13,7 +13,8 @@ Week 2026-W47 runs Monday 16 to Sunday 22 November 2026 in Vietnam time (UTC+7).
 2026-W46: model_story 1, positive 1, critical 1 (Sunday 23:00), misleading 1 (1*) = 4 (1*).
 
 Crawl runs: baoB-rss failed its last 3 runs of W47 (unhealthy at week end); baoC-rss failed
-once in W47 and recovered; mxh-feed failed only in W48; baoA-rss always worked.
+once in W47 and recovered; baoD-rss brought nothing on 18 November without any error (unhealthy
+that day by volume) and recovered; mxh-feed failed only in W48; baoA-rss always worked.
 """
 from __future__ import annotations
 
@@ -157,6 +158,7 @@ def _crawl_runs() -> list[CrawlRun]:
     runs += [_run("baoB-rss", _at(day), 0, ("HTTP 500",)) for day in (20, 21, 22)]
     runs += [_run("baoC-rss", _at(day), 1) for day in range(9, 23) if day != 18]
     runs += [_run("baoC-rss", _at(18), 0, ("timeout",))]
+    runs += [_run("baoD-rss", _at(day), 0 if day == 18 else 2) for day in range(9, 23)]
     runs += [_run("mxh-feed", _at(day), 4) for day in range(9, 23)]
     runs += [_run("mxh-feed", _at(day), 0, ("HTTP 403",)) for day in (23, 24, 25)]
     return runs

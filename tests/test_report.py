@@ -101,10 +101,11 @@ def test_narratives_with_rebuttals_and_confirmed_counts(seeded) -> None:
 
 def test_caveats_are_the_sources_in_trouble_during_that_week(seeded) -> None:
     caveats = {c.source: c for c in build_report(seeded, W47).caveats}
-    assert set(caveats) == {"baoB-rss", "baoC-rss"}
-    assert (caveats["baoB-rss"].failed_runs, caveats["baoB-rss"].healthy_at_end) == (3, False)
-    assert caveats["baoB-rss"].failures_in_a_row == 3
-    assert (caveats["baoC-rss"].failed_runs, caveats["baoC-rss"].healthy_at_end) == (1, True)
+    assert set(caveats) == {"baoB-rss", "baoC-rss", "baoD-rss"}
+    summary = {name: (c.runs, c.failed_runs, c.unhealthy_days, c.healthy_at_end) for name, c in caveats.items()}
+    assert summary == {"baoB-rss": (7, 3, 3, False), "baoC-rss": (7, 1, 1, True), "baoD-rss": (7, 0, 1, True)}
+    assert caveats["baoB-rss"].problem.failures_in_a_row == 3
+    assert caveats["baoD-rss"].problem.new_last_day == 0  # silent, not failing: caught by volume
     # mxh-feed broke only the week after: unhealthy now, but not a caveat for 2026-W47.
     later = {h.source: h.healthy for h in source_health(seeded, now=Week(2026, 48).end)}
     assert later["mxh-feed"] is False
@@ -147,7 +148,7 @@ def test_report_and_coverage_queries_on_postgresql(postgres_url: str) -> None:
         assert report.total.this_week == Figure(12, 4) and report.total.last_week == Figure(4, 1)
         assert report.label("critical").this_week == Figure(3, 2)
         assert (report.critical_issues[0].outlets, report.narratives[0].items) == (3, Figure(2, 1))
-        assert {c.source for c in report.caveats} == {"baoB-rss", "baoC-rss"}
+        assert {c.source for c in report.caveats} == {"baoB-rss", "baoC-rss", "baoD-rss"}
         period = (date(2026, 10, 25), date(2026, 11, 23))
         assert coverage_queries._data_window(engine) == period
         stories = coverage_queries._syndication(engine, *period)
@@ -171,7 +172,8 @@ def test_cli_writes_markdown_with_the_headline_figures(cli_env, tmp_path) -> Non
     assert "Tin, bài liên quan: 12 (4 đã xác nhận, 8 chỉ do máy); tuần trước 4 (+8)" in text
     assert "| Sai lệch | 3 | 1 | 2 | 1 | +2 |" in text
     assert "| Tiêu cực | 6 | 3 | 3 | 2 | +4 |" in text
-    assert "| baoB-rss | baoB | 7 | 3 | có sự cố: lỗi 3 lượt liên tiếp |" in text
+    assert "| baoB-rss | baoB | 7 | 3 | 3/7 | lỗi 3 lượt liên tiếp | có sự cố |" in text
+    assert "| baoD-rss | baoD | 7 | 0 | 1/7 | chỉ 0 tin mới trong 24 giờ, thấp xa mức thường 2,0 tin/ngày | bình thường |" in text
 
 
 def test_cli_writes_english_on_request(cli_env, tmp_path) -> None:
