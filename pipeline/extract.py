@@ -36,6 +36,18 @@ _LICENCE_LINE = re.compile(r"giấy phép|cấp ngày|GP-BTTTT|GP-", re.IGNORECA
 _VIETNAMESE_LETTERS = re.compile("[ăâđêôơưĂÂĐÊÔƠƯ\u1ea0-\u1ef9]")
 
 
+# Site footers (licence, address, "Tải ứng dụng" app links) that trafilatura sometimes keeps
+# when they are built from <p> elements, as on baochinhphu.vn.
+_PAGE_CHROME = "//footer | //*[contains(concat(' ', normalize-space(@class), ' '), ' footer ')] | //*[@id='footer']"
+
+
+def _drop_page_chrome(tree: Any) -> None:
+    for element in tree.xpath(_PAGE_CHROME):
+        parent = element.getparent()
+        if parent is not None:
+            parent.remove(element)
+
+
 class ExtractionError(ValueError):
     """Raised when a page has no extractable article text."""
 
@@ -60,21 +72,29 @@ def extract_article(html: str, url: str | None = None) -> Extracted:
         tree = lxml.html.fromstring(html)
     except (lxml.etree.ParserError, ValueError) as exc:
         raise ExtractionError(f"unparseable HTML: {exc}") from exc
+    lead, published = _lead(tree), page_date(tree)
+    # Read once by lxml; trafilatura takes the tree, without the page's footer.
+    _drop_page_chrome(tree)
     document = trafilatura.bare_extraction(
-        html, url=url, include_comments=False, include_tables=False, with_metadata=True
+        tree, url=url, include_comments=False, include_tables=False, with_metadata=True
     )
     text = (getattr(document, "text", None) or "").strip()
     if len(text) < MIN_ARTICLE_CHARS:
         raise ExtractionError("no article text found in the page")
-    lead = _lead(tree)
-    if lead and not text.startswith(lead[:40]):
+    title = (getattr(document, "title", None) or _meta(tree, "og:title") or "").strip()
+    # Some pages put the headline inside the article container; it is not body text.
+    first, _, rest = text.partition("\n")
+    if title and first.strip() == title and rest.strip():
+        text = rest.strip()
+    # The lead opens the body exactly once, also when the page prefixes it ("(Chinhphu.vn) - ").
+    if lead and lead[:40] not in text[: len(lead) + 80]:
         text = f"{lead}\n{text}"
     return Extracted(
-        title=(getattr(document, "title", None) or _meta(tree, "og:title") or "").strip(),
+        title=title,
         lead=lead,
         text=text,
         author=getattr(document, "author", None) or _meta(tree, "author"),
-        published_at=page_date(tree),
+        published_at=published,
         language=detect_language(text),
     )
 
