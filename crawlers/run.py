@@ -30,10 +30,20 @@ SPIDERS: dict[str, type[SourceSpider]] = {
 }
 
 
-def crawl(sources: Sequence[Source], log_level: str = "INFO") -> dict[str, IngestReport]:
-    """Crawl all sources concurrently, record each source's run, return the ingest reports."""
+def crawl(sources: Sequence[Source], log_level: str = "INFO",
+          distributed: bool = False) -> dict[str, IngestReport]:
+    """Crawl all sources concurrently, record each source's run, return the ingest reports.
+
+    With `distributed`, each source's frontier and duplicate filter live in Redis and are
+    shared with every other process crawling the same sources (crawlers/distributed.py).
+    """
     settings = get_project_settings()
     settings.set("LOG_LEVEL", log_level)
+    if distributed:
+        from crawlers.distributed import check_redis, distributed_settings
+
+        check_redis(settings["REDIS_URL"])
+        settings.setdict(distributed_settings(settings))
     process = CrawlerProcess(settings, install_root_handler=False)
     if logging.getLevelName(log_level.upper()) != logging.DEBUG:
         # Scrapy's INFO lines (component lists, stats dumps) drown the per-source summaries;

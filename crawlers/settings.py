@@ -11,9 +11,10 @@ USER_AGENT = "CoopWatchBot/0.1 (+https://coopwatch.example/bot; contact: monitor
 ROBOTSTXT_OBEY = True
 
 CONCURRENT_REQUESTS = 16
-CONCURRENT_REQUESTS_PER_DOMAIN = 2
-DOWNLOAD_DELAY = 0.25
-AUTOTHROTTLE_ENABLED = True
+# The three overrides are for local test sites only; outlets always get these limits.
+CONCURRENT_REQUESTS_PER_DOMAIN = int(os.environ.get("COOPWATCH_CONCURRENT_PER_DOMAIN", "2"))
+DOWNLOAD_DELAY = float(os.environ.get("COOPWATCH_DOWNLOAD_DELAY", "0.25"))
+AUTOTHROTTLE_ENABLED = os.environ.get("COOPWATCH_AUTOTHROTTLE", "1") != "0"
 AUTOTHROTTLE_START_DELAY = 0.25
 AUTOTHROTTLE_MAX_DELAY = 30
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.5
@@ -44,6 +45,12 @@ ITEM_PIPELINES = {
 }
 # Items are handed to pipeline.ingest in batches of this size.
 COOPWATCH_INGEST_BATCH = int(os.environ.get("COOPWATCH_INGEST_BATCH", "50"))
+
+# `coopwatch crawl --distributed` (crawlers/distributed.py): the frontier shared in Redis.
+REDIS_URL = os.environ.get("COOPWATCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+COOPWATCH_REDIS_PREFIX = os.environ.get("COOPWATCH_REDIS_PREFIX", "coopwatch")
+# A crawler process silent this long is taken for dead; its requests in progress are lost.
+COOPWATCH_WORKER_TIMEOUT = float(os.environ.get("COOPWATCH_WORKER_TIMEOUT", "60"))
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"

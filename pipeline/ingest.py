@@ -172,6 +172,7 @@ class Ingestor:
         version = self.classifier.version if self.classifier else None
         try:
             with Session(self.engine) as session, session.begin():
+                store.lock_for_writing(session)
                 for item, result in zip(items, results):
                     if item.canonical_url in updates:
                         self._update_one(session, item, result, version, report)

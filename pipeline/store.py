@@ -5,7 +5,7 @@ import logging
 from datetime import datetime
 from typing import Iterable, Iterator, Optional, Sequence
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -15,6 +15,21 @@ from pipeline.enrich import CooperativeName, fold_keep_case
 from pipeline.schema import Cooperative, CooperativeMention, IngestError, Item, StoryCluster
 
 logger = logging.getLogger(__name__)
+
+
+# Any constant; every CoopWatch process writing to the same PostgreSQL database uses it.
+WRITE_LOCK_KEY = 0x436F6F70
+
+
+def lock_for_writing(session: Session) -> None:
+    """One ingest batch writes at a time across processes (crawlers, imports) on PostgreSQL.
+
+    Concurrent batches otherwise deadlock on rows both touch (a story cluster's counts, a new
+    cooperative's registry entry) and lose items. The lock is released at commit; extraction
+    and classification, most of the work, stay parallel. SQLite serialises writers itself.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
 
 
 def existing_canonical_urls(session: Session, urls: Iterable[str]) -> set[str]:
