@@ -14,9 +14,11 @@ from streamlit.testing.v1 import AppTest
 from dashboard import coverage_queries
 from pipeline import runtime
 from pipeline.schema import StoryCluster
+from pipeline.users import add_user
 from tests.report_seed import SCRIPT_TITLE, seed_report_data
 
 PAGE = str(Path(__file__).resolve().parent.parent / "dashboard" / "views" / "coverage.py")
+APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 SECTIONS = 8
 
 
@@ -122,3 +124,20 @@ def test_only_plain_web_links_are_offered(seeded, engine) -> None:
     stories = coverage_queries._syndication(engine, date(2026, 11, 1), date(2026, 11, 30))
     assert stories["url"].isna().tolist() == [True, False]
     assert stories["url"].iloc[1] == "https://baoA.example.vn/"
+
+
+def test_the_app_routes_leaders_to_both_pages_and_monitors_to_neither(seeded, engine) -> None:
+    add_user(engine, "lanhdao", "leader", "mat-khau-dai")
+    add_user(engine, "giamsat", "monitor", "mat-khau-dai")
+    for user, allowed in (("lanhdao", True), ("giamsat", False)):
+        app = AppTest.from_file(APP, default_timeout=60).run()
+        app.text_input[0].input(user)
+        app.text_input[1].input("mat-khau-dai")
+        app.button[0].click().run()
+        for page, header in (("views/coverage.py", "Độ phủ"), ("views/weekly_report.py", "Báo cáo tuần")):
+            if allowed:
+                app.switch_page(page).run()
+                assert not app.exception and app.header[0].value == header
+            else:
+                with pytest.raises(ValueError, match="Could not find a navigation page"):
+                    app.switch_page(page)
