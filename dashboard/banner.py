@@ -6,13 +6,15 @@ failing or far below their usual volume keeps monitors from reading silence into
 from __future__ import annotations
 
 import re
+from datetime import timedelta, timezone
 
 import streamlit as st
 
 from dashboard.i18n import t
-from dashboard.queries import unhealthy_sources
+from dashboard.queries import engine, unhealthy_sources
 from pipeline.health import FAILURES_IN_A_ROW, SourceHealth
 
+VN_TZ = timezone(timedelta(hours=7))
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$])")
 
 
@@ -42,3 +44,30 @@ def unhealthy_sources_banner(lang: str) -> list[str]:
         )
         st.warning(t("unhealthy_banner", lang).format(sources=listed), icon="⚠️")
     return [row.source for row in rows]
+
+
+# Alerts stay on screen for two days: long enough to be seen by the next shift.
+ALERT_DAYS = 2
+
+
+@st.cache_data(ttl=60)
+def recent_alert_lines(lang: str) -> list[str]:
+    """One sentence per recent spike alert, newest first (cached for a minute)."""
+    from pipeline.alerts import NARRATIVE, recent_alerts
+    from pipeline.schema import utcnow
+
+    lines = []
+    for alert in recent_alerts(engine(), utcnow() - timedelta(days=ALERT_DAYS)):
+        start = alert.window_start.astimezone(VN_TZ).strftime("%H:%M %d/%m")
+        key = "alert_narrative" if alert.kind == NARRATIVE else "alert_negative"
+        lines.append(t(key, lang).format(title=escape_markdown(alert.title), count=alert.count,
+                                         start=start, norm=alert.norm_mean))
+    return lines
+
+
+def alerts_banner(lang: str) -> int:
+    """Show recent spike alerts (one per spike); returns how many were shown."""
+    lines = recent_alert_lines(lang)
+    for line in lines:
+        st.error(line, icon="🚨")
+    return len(lines)

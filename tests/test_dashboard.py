@@ -291,3 +291,31 @@ def test_overview_queries_on_postgresql(postgres_url) -> None:
         assert queries._filter_options(pg)["provinces"] == ["Cà Mau", "Hà Nội"]
     finally:
         pg.dispose()
+
+
+def test_a_spike_alert_is_shown_once_on_the_overview(seeded, engine) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy.orm import Session
+
+    from pipeline.schema import Alert
+
+    now = datetime.now(timezone.utc)
+    with Session(engine) as session, session.begin():
+        first = Alert(kind="negative", subject="all", window_start=now - timedelta(hours=6),
+                      window_end=now, count=22, total=25, norm_mean=2.5, norm_sd=1.0, threshold=10,
+                      email_status="sent", webhook_status="off")
+        session.add(first)
+        session.flush()
+        # The spike running on into the next window is recorded but is not a second alert.
+        session.add(Alert(kind="negative", subject="all", window_start=now, window_end=now + timedelta(hours=6),
+                          count=12, total=14, norm_mean=2.5, norm_sd=1.0, threshold=10,
+                          continues_id=first.id, email_status="off", webhook_status="off"))
+        # An old alert is no longer shown.
+        session.add(Alert(kind="negative", subject="all", window_start=now - timedelta(days=9),
+                          window_end=now - timedelta(days=9) + timedelta(hours=6), count=30, total=30,
+                          norm_mean=2.0, norm_sd=1.0, threshold=10, email_status="sent",
+                          webhook_status="off", created_at=now - timedelta(days=9)))
+    app = signed_in()
+    errors = [e.value for e in app.error]
+    assert len(errors) == 1 and "22 tin tiêu cực" in errors[0]

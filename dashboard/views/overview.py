@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.auth import language, require_role
-from dashboard.banner import unhealthy_sources_banner
+from dashboard.banner import alerts_banner, unhealthy_sources_banner
 from dashboard.i18n import TEXT, label_name, t
 from dashboard.queries import (
     NOT_RELEVANT, VN, Filters, date_bounds, default_filters, filter_options, top_stories, volume,
@@ -48,6 +48,7 @@ def safe_link(url: Any) -> Optional[str]:
 
 st.header(t("overview", lang))
 st.caption(t("overview_caption", lang))
+alerts_banner(lang)
 unhealthy_sources_banner(lang)
 
 bounds = date_bounds()

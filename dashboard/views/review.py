@@ -17,6 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import review_queries as rq
+from dashboard.banner import alerts_banner
 from dashboard.auth import current_role, language, require_role
 from dashboard.i18n import label_name
 from dashboard.queries import engine
@@ -381,6 +382,7 @@ lang = language()
 user = st.session_state["user"]
 st.header(tr("review", lang))
 st.caption(tr("review_caption", lang))
+alerts_banner(lang)
 flash = st.session_state.pop(FLASH, None)
 if flash is not None:
     kind, message = flash
