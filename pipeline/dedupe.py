@@ -32,9 +32,13 @@ def shingles(text: str, size: int = 3) -> set[str]:
     return {" ".join(words[i : i + size]) for i in range(len(words) - size + 1)}
 
 
+# The permutations depend only on the seed; computing them once saves ~0.5 ms per signature.
+_PERMUTATIONS = MinHash(num_perm=NUM_PERM, scheme=SCHEME).permutations
+
+
 def signature(text: str) -> MinHash:
     """MinHash signature of a text's shingles."""
-    minhash = MinHash(num_perm=NUM_PERM, scheme=SCHEME)
+    minhash = MinHash(num_perm=NUM_PERM, scheme=SCHEME, permutations=_PERMUTATIONS)
     minhash.update_batch([s.encode("utf-8") for s in shingles(text)])
     return minhash
 
@@ -46,7 +50,7 @@ def to_bytes(minhash: MinHash) -> bytes:
 
 def from_bytes(data: bytes) -> MinHash:
     """Restore a signature stored by to_bytes."""
-    return MinHash(num_perm=NUM_PERM, scheme=SCHEME,
+    return MinHash(num_perm=NUM_PERM, scheme=SCHEME, permutations=_PERMUTATIONS,
                    hashvalues=np.frombuffer(data, dtype=np.uint64).copy())
 
 

@@ -6,7 +6,6 @@ without diacritics, because names are matched on a case-keeping fold of both sid
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -15,7 +14,7 @@ from typing import Iterable, Optional
 
 import yaml
 
-from pipeline.normalize import fold, normalize_text
+from pipeline.normalize import fold, normalize_text, strip_marks
 
 PROVINCES_FILE = Path(__file__).resolve().parent.parent / "data" / "provinces.yaml"
 
@@ -25,9 +24,7 @@ TITLE_WEIGHT = 3
 
 def fold_keep_case(text: str) -> str:
     """Strip diacritics (đ → d) but keep letter case, so proper names stay recognisable."""
-    decomposed = unicodedata.normalize("NFD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return stripped.replace("đ", "d").replace("Đ", "D")
+    return strip_marks(text)
 
 
 # --- provinces ---------------------------------------------------------------------------

@@ -33,6 +33,7 @@ _BYLINE_DATE = re.compile(
 MIN_ARTICLE_CHARS = 40
 # Footer licence lines carry their own, much older date; never read a date from them.
 _LICENCE_LINE = re.compile(r"giấy phép|cấp ngày|GP-BTTTT|GP-", re.IGNORECASE)
+_LETTER = re.compile(r"[^\W\d_]")
 _VIETNAMESE_LETTERS = re.compile("[ăâđêôơưĂÂĐÊÔƠƯ\u1ea0-\u1ef9]")
 
 
@@ -184,7 +185,7 @@ def _lead(tree: lxml.html.HtmlElement) -> str:
 def detect_language(text: str) -> Optional[str]:
     """'vi' when Vietnamese-only letters are common, else None (unknown)."""
     sample = text[:2000]
-    letters = sum(ch.isalpha() for ch in sample)
+    letters = len(_LETTER.findall(sample))
     if not letters:
         return None
     return "vi" if len(_VIETNAMESE_LETTERS.findall(sample)) / letters > 0.03 else None
