@@ -262,3 +262,14 @@ def test_english_switch(seeded) -> None:
     assert list(app.dataframe[0].value.columns)[:3] == ["Priority", "ID", "Title"]
     assert app.button(key=f"confirm_{seeded['misleading']}").label == "Confirm label"
 
+
+
+def test_settled_list_mixes_misleading_with_a_response_and_other_labels(seeded, engine) -> None:
+    """Items without a response status sit beside confirmed misleading ones (no 'nan' status)."""
+    record_review(engine, seeded["misleading"], "lan", "confirm", expected_previous=None)
+    record_review(engine, seeded["wide"], "lan", "confirm", expected_previous=None)
+    app = page()
+    app.radio(key="review_mode").set_value("settled").run()
+    assert not app.exception
+    table = app.dataframe[0].value
+    assert len(table) == 2

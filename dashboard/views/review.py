@@ -326,7 +326,7 @@ def _settled_view(lang: str) -> None:
         tr("col_settled_label", lang): [
             _category(DISMISSED if d == "dismiss" else label, lang) for d, label in zip(frame["decision"], frame["label"])],
         tr("col_decided_by", lang): frame["decided_by"],
-        tr("col_response", lang): [tr(f"response_{v}", lang) if v else "" for v in frame["response_status"]],
+        tr("col_response", lang): [tr(f"response_{v}", lang) if isinstance(v, str) and v else "" for v in frame["response_status"]],
         tr("col_link", lang): frame["response_link"].fillna(""),
     })
     st.dataframe(shown, hide_index=True, use_container_width=True)
