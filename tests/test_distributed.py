@@ -4,13 +4,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 import redis
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 
 from crawlers.distributed import RedisUnavailable, check_redis
@@ -18,6 +20,7 @@ from pipeline.db import make_engine, migrate
 from pipeline.ingest import Ingestor
 from pipeline.records import RawRecord
 from pipeline.schema import CrawlRun, IngestError, Item
+from pipeline.store import lock_for_writing
 from pipeline.urls import canonicalize
 from tests.big_site import article_path, serve_big_site, sitemap_paths, sources_yaml
 from tests.helpers import article_html, make_article
@@ -72,17 +75,47 @@ def test_two_processes_fetch_and_store_each_page_once(tmp_path: Path, postgres_u
     with Session(engine) as session:
         stored = session.scalars(select(Item.canonical_url)).all()
         runs = session.scalars(select(CrawlRun)).all()
-        errors = session.scalar(select(func.count(IngestError.id)))
+        errors = session.scalars(select(IngestError.reason).limit(5)).all()
     engine.dispose()
-    assert len(stored) == PAGES
+    summaries = [out.strip().splitlines()[-1:] for out, _ in outputs]
+    assert len(stored) == PAGES, (summaries, errors)
     assert set(stored) == {canonicalize(base + p) for p in articles}
-    assert errors == 0
+    assert errors == []
     # One run record per process; both fetched and stored pages, together each page once.
     assert len(runs) == 2
     assert all(run.fetched > 0 and run.new > 0 for run in runs), [(r.fetched, r.new) for r in runs]
     assert sum(run.new for run in runs) == PAGES
     # The last process out removed the round's frontier, duplicate filter and seed claims.
     assert list(redis.Redis.from_url(REDIS_URL).scan_iter(f"{redis_prefix}:*")) == []
+
+
+def _page(slug: str) -> RawRecord:
+    return RawRecord(url=f"https://kinhtehoptac.example/{slug}.html", source="s", outlet="Báo",
+                     html=article_html(make_article(slug)))
+
+
+def test_ingest_writes_wait_for_the_other_processes_batch(postgres_url: str) -> None:
+    """Batches from several processes write one at a time on PostgreSQL (no deadlocks)."""
+    migrate(postgres_url)
+    engine = make_engine(postgres_url)
+    reports = []
+    with Session(engine) as other, other.begin():
+        lock_for_writing(other)  # another process's batch is being written
+        writer = threading.Thread(target=lambda: reports.append(Ingestor(engine).ingest_batch([_page("cho")])))
+        writer.start()
+        waiting = 0
+        deadline = time.monotonic() + 120
+        while not waiting and writer.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+            with engine.connect() as connection:
+                waiting = connection.scalar(text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"))
+        assert waiting == 1, "the second batch must wait for the advisory lock"
+        with Session(engine) as session:
+            assert session.scalar(select(func.count(Item.id))) == 0
+    writer.join(timeout=120)
+    assert reports and reports[0].stored == 1
+    engine.dispose()
 
 
 @pytest.mark.parametrize("database", ["sqlite_url", "postgres_url"])
@@ -92,22 +125,16 @@ def test_page_stored_meanwhile_by_another_process_counts_as_already_stored(
     if database == "postgres_url":
         migrate(url)
     engine = make_engine(url)
-    html = article_html(make_article("bai-chung"))
-
-    def page() -> RawRecord:  # one record per process (ingest consumes a record's HTML)
-        return RawRecord(url="https://kinhtehoptac.example/bai-chung.html", source="s",
-                         outlet="Báo", html=html)
-
     first, second = Ingestor(engine), Ingestor(engine)
     classify = second._classify
 
     def other_process_stores_it_first(items, report):  # type: ignore[no-untyped-def]
         # Between the second ingestor's "already stored?" look-up and its insert.
-        assert first.ingest_batch([page()]).stored == 1
+        assert first.ingest_batch([_page("bai-chung")]).stored == 1
         return classify(items, report)
 
     monkeypatch.setattr(second, "_classify", other_process_stores_it_first)
-    report = second.ingest_batch([page()])
+    report = second.ingest_batch([_page("bai-chung")])  # a record of its own: ingest consumes HTML
     assert (report.stored, report.already_stored, report.failures) == (0, 1, [])
     with Session(engine) as session:
         assert session.scalar(select(func.count(Item.id))) == 1
