@@ -39,7 +39,8 @@ from scrapy.spiders import Spider
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from twisted.internet import task
 
@@ -252,36 +253,42 @@ class DistributedIngestPipeline(IngestPipeline):
     processes can still start two clusters; storage itself stays exact (unique canonical URL).
     """
 
-    # Highest item id this process's story index has seen, per ingestor.
-    _seen_up_to: dict[int, int] = {}
+    # Highest item id this pipeline has had the story index learn (None: not known yet).
+    seen_up_to: Optional[int] = None
 
     def open_spider(self) -> None:
         # Read before the process's ingestor loads its index, so no item falls in between.
-        watermark = _max_item_id()
+        try:
+            self.seen_up_to = _max_item_id(shared_engine())
+        except SQLAlchemyError:
+            self.seen_up_to = None  # learnt at the first batch the database answers for
         super().open_spider()
-        if self.ingestor is not None:
-            self._seen_up_to.setdefault(id(self.ingestor), watermark)
 
     def _flush(self) -> None:
         if self.buffer and self.ingestor is not None:
-            self._learn_stories()
+            try:
+                self._learn_stories()
+            except SQLAlchemyError as exc:  # ingest itself decides what to do without a database
+                logger.warning("cannot read the stories other crawlers stored: %s", str(exc).splitlines()[0])
         super()._flush()
 
     def _learn_stories(self) -> None:
         assert self.ingestor is not None
-        key = id(self.ingestor)
-        seen = self._seen_up_to.get(key, 0)
+        if self.seen_up_to is None:
+            self.seen_up_to = _max_item_id(self.ingestor.engine)
+            return
         with Session(self.ingestor.engine) as session:
             rows = session.execute(
                 select(Item.id, Item.cluster_id, Item.minhash)
-                .where(Item.id > seen, Item.minhash.is_not(None), Item.cluster_id.is_not(None))
+                .where(Item.id > self.seen_up_to, Item.minhash.is_not(None), Item.cluster_id.is_not(None))
                 .order_by(Item.id)
             ).all()
         if rows:
+            # Rows this process stored itself are skipped by the index (known keys).
             self.ingestor.index.load((r.id, r.cluster_id, r.minhash) for r in rows)
-            self._seen_up_to[key] = rows[-1].id
+            self.seen_up_to = rows[-1].id
 
 
-def _max_item_id() -> int:
-    with Session(shared_engine()) as session:
+def _max_item_id(engine: Engine) -> int:
+    with Session(engine) as session:
         return session.scalar(select(func.max(Item.id))) or 0

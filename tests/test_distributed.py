@@ -15,7 +15,10 @@ import redis
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 
-from crawlers.distributed import RedisUnavailable, check_redis
+import crawlers.distributed
+import crawlers.pipelines
+from crawlers.distributed import DistributedIngestPipeline, RedisUnavailable, check_redis
+from crawlers.items import RawItem
 from pipeline.db import make_engine, migrate
 from pipeline.ingest import Ingestor
 from pipeline.records import RawRecord
@@ -23,7 +26,7 @@ from pipeline.schema import CrawlRun, IngestError, Item
 from pipeline.store import lock_for_writing
 from pipeline.urls import canonicalize
 from tests.big_site import article_path, serve_big_site, sitemap_paths, sources_yaml
-from tests.helpers import article_html, make_article
+from tests.helpers import WIRE_BODY, article_html, make_article
 
 PAGES = 2000
 REDIS_URL = os.environ.get("COOPWATCH_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -150,3 +153,23 @@ def test_distributed_crawl_without_redis_says_so(tmp_path: Path, sqlite_url: str
                              "--sources", str(sources)], env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
     assert "Redis at redis://127.0.0.1:1/0 is unreachable" in result.stderr
+
+
+def test_a_copy_joins_the_story_another_process_stored(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = make_engine(sqlite_url)
+    ours = Ingestor(engine)  # this process's story index, loaded before the other process stores
+    monkeypatch.setattr(crawlers.pipelines, "shared_ingestor", lambda: ours)
+    monkeypatch.setattr(crawlers.distributed, "shared_engine", lambda: engine)
+    pipeline = DistributedIngestPipeline(batch_size=10)
+    pipeline.open_spider()
+    assert Ingestor(engine).ingest_batch([_page("goc")]).stored == 1  # the other process
+
+    edited = WIRE_BODY[:-1] + ("Hội nghị cũng biểu dương các hợp tác xã tiêu biểu trong năm.",)
+    copy = make_article("ban-sao", outlet="kinhtehoptac", body=edited)
+    pipeline.process_item(RawItem(url="https://kinhtehoptac.example/ban-sao.html", source="s",
+                                  outlet="Báo", html=article_html(copy)))
+    pipeline.close_spider()
+    assert (pipeline.report.stored, pipeline.report.joined_story) == (1, 1)
+    with Session(engine) as session:
+        assert len(set(session.scalars(select(Item.cluster_id)))) == 1
+    engine.dispose()
