@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup browser lint benchmarks clean
+.PHONY: run test test-postgres setup browser lint benchmarks clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,17 @@ browser:
 
 test: setup browser
 	$(BIN)/python -m pytest
+
+# Every test that touches a database again, each on a database of its own on the PostgreSQL
+# server (COOPWATCH_TEST_POSTGRES, default postgres@127.0.0.1:5432); skipped, saying so, when
+# no server answers there.
+PG_ADMIN ?= $(or $(COOPWATCH_TEST_POSTGRES),postgresql+psycopg://postgres@127.0.0.1:5432/postgres)
+test-postgres: setup
+	@if $(BIN)/python -c "import sqlalchemy; sqlalchemy.create_engine('$(PG_ADMIN)').connect().close()" 2>/dev/null; then \
+		COOPWATCH_TEST_DATABASE=postgresql $(BIN)/python -m pytest; \
+	else \
+		echo "SKIPPED make test-postgres: no PostgreSQL server answers at $(PG_ADMIN)"; \
+	fi
 
 lint: setup
 	$(BIN)/ruff check --select E,F,W --ignore E501 pipeline models crawlers dashboard tests benchmarks

@@ -65,8 +65,9 @@ def test_classify_without_a_model_fails_clearly(tmp_path: Path) -> None:
     assert result.returncode != 0 and "coopwatch train" in result.stderr
 
 
-def test_ingest_stores_good_records_and_reports_bad_ones(tmp_path: Path, model_dir: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
+def test_ingest_stores_good_records_and_reports_bad_ones(tmp_path: Path, model_dir: Path,
+                                                        empty_db_url: str) -> None:
+    url = empty_db_url
     env = {"COOPWATCH_DATABASE_URL": url, "COOPWATCH_MODEL_DIR": str(model_dir)}
     assert run_cli(["init"], env).returncode == 0
     good = {"url": "https://nongthonmoi.example.vn/hoi-nghi.html", "source": "nongthonmoi",
@@ -105,8 +106,8 @@ def test_ingest_stores_good_records_and_reports_bad_ones(tmp_path: Path, model_d
     assert news["title"] == "Hội nghị tổng kết kinh tế tập thể năm 2026"
 
 
-def test_users_add_reads_the_password_from_stdin(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'u.db'}"
+def test_users_add_reads_the_password_from_stdin(tmp_path: Path, empty_db_url: str) -> None:
+    url = empty_db_url
     env = {"COOPWATCH_DATABASE_URL": url}
     run_cli(["init"], env)
     ok = run_cli(["users", "add", "lan", "--role", "monitor", "--password-stdin"], env, "mat-khau-dai\n")
@@ -120,8 +121,9 @@ def test_users_add_reads_the_password_from_stdin(tmp_path: Path) -> None:
     assert authenticate(engine, "lan", "sai-mat-khau") is None
 
 
-def test_import_reads_social_exports_with_a_column_mapping(tmp_path: Path, model_dir: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'imp.db'}"
+def test_import_reads_social_exports_with_a_column_mapping(tmp_path: Path, model_dir: Path,
+                                                           empty_db_url: str) -> None:
+    url = empty_db_url
     env = {"COOPWATCH_DATABASE_URL": url, "COOPWATCH_MODEL_DIR": str(model_dir)}
     run_cli(["init"], env)
     export = tmp_path / "facebook.csv"

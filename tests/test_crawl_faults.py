@@ -9,7 +9,6 @@ from pathlib import Path
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from pipeline.db import migrate
 from pipeline.schema import CrawlRun, Item
 from tests.fault_site import start_fault_site
 from tests.helpers import crawl
@@ -29,13 +28,11 @@ sources:
 """
 
 
-def test_each_failing_source_is_recorded_and_the_others_carry_on(tmp_path: Path, model_dir: Path) -> None:
+def test_each_failing_source_is_recorded_and_the_others_carry_on(tmp_path: Path, model_dir: Path, db_url: str) -> None:
     server, base = start_fault_site()
     try:
         sources = tmp_path / "sources.yaml"
         sources.write_text(SOURCES.replace("${base}", base), encoding="utf-8")
-        db_url = f"sqlite:///{tmp_path / 'faults.db'}"
-        migrate(db_url)
         crawl(sources, db_url, model_dir, COOPWATCH_DOWNLOAD_TIMEOUT="1", COOPWATCH_RETRY_BASE_DELAY="0.1")
         engine = create_engine(db_url)
         with Session(engine) as session:
@@ -72,14 +69,12 @@ def test_each_failing_source_is_recorded_and_the_others_carry_on(tmp_path: Path,
         server.shutdown()
 
 
-def test_an_unchanged_feed_costs_one_304(tmp_path: Path, model_dir: Path) -> None:
+def test_an_unchanged_feed_costs_one_304(tmp_path: Path, model_dir: Path, db_url: str) -> None:
     server, base = start_fault_site()
     try:
         sources = tmp_path / "sources.yaml"
         sources.write_text(f'sources:\n  - {{name: etag, outlet: Báo E, kind: rss, url: "{base}/etag/rss.xml"}}\n',
                            encoding="utf-8")
-        db_url = f"sqlite:///{tmp_path / 'etag.db'}"
-        migrate(db_url)
         for _ in range(2):
             crawl(sources, db_url, model_dir)
         assert [st for path, st in server.statuses if path == "/etag/rss.xml"] == [200, 304]
@@ -92,7 +87,7 @@ def test_an_unchanged_feed_costs_one_304(tmp_path: Path, model_dir: Path) -> Non
         server.shutdown()
 
 
-def test_redirects_off_the_source_host_are_refused_and_video_feeds_become_posts(tmp_path: Path, model_dir: Path) -> None:
+def test_redirects_off_the_source_host_are_refused_and_video_feeds_become_posts(tmp_path: Path, model_dir: Path, db_url: str) -> None:
     server, base = start_fault_site()
     try:
         sources = tmp_path / "sources.yaml"
@@ -104,8 +99,6 @@ def test_redirects_off_the_source_host_are_refused_and_video_feeds_become_posts(
             f'  - {{name: channel, outlet: Kênh Nông nghiệp Xanh, kind: youtube, url: "{base}/channel.atom"}}\n',
             encoding="utf-8",
         )
-        db_url = f"sqlite:///{tmp_path / 'offsite.db'}"
-        migrate(db_url)
         crawl(sources, db_url, model_dir)
         assert "/good/a1.html" not in server.requests  # localhost is another host than 127.0.0.1
         engine = create_engine(db_url)

@@ -12,7 +12,6 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from crawlers.demosite.content import load_articles, load_posts
-from pipeline.db import migrate
 from pipeline.schema import Item, StoryCluster
 from tests.test_end_to_end import DEMO_SOURCES
 
@@ -22,10 +21,8 @@ def stored(engine) -> int:
         return session.scalar(select(func.count(Item.id))) or 0
 
 
-def test_sigkill_mid_crawl_then_restart(tmp_path: Path, demo_site, model_dir: Path) -> None:
+def test_sigkill_mid_crawl_then_restart(tmp_path: Path, demo_site, model_dir: Path, db_url: str) -> None:
     _, base_url = demo_site
-    db_url = f"sqlite:///{tmp_path / 'resume.db'}"
-    migrate(db_url)
     engine = create_engine(db_url)
     env = {**os.environ, "COOPWATCH_DATABASE_URL": db_url, "COOPWATCH_MODEL_DIR": str(model_dir),
            "COOPWATCH_DEMO_URL": base_url, "COOPWATCH_INGEST_BATCH": "5"}

@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 
 from crawlers.demosite.content import OUTLETS, load_articles, load_posts
 from pipeline.config import REPO_ROOT
-from pipeline.db import migrate
 from pipeline.schema import Item, StoryCluster
 from models.contract import LABELS
 from tests.helpers import crawl
@@ -21,10 +20,8 @@ def article_hits(hits: Counter) -> int:
     return sum(n for path, n in hits.items() if path.endswith(".html") and not path.startswith("/social/"))
 
 
-def test_demo_site_is_crawled_stored_and_not_fetched_twice(tmp_path: Path, demo_site, model_dir: Path) -> None:
+def test_demo_site_is_crawled_stored_and_not_fetched_twice(tmp_path: Path, demo_site, model_dir: Path, db_url: str) -> None:
     server, base_url = demo_site
-    db_url = f"sqlite:///{tmp_path / 'e2e.db'}"
-    migrate(db_url)
     crawl(DEMO_SOURCES, db_url, model_dir, COOPWATCH_DEMO_URL=base_url)
 
     articles, posts = load_articles(), load_posts()

@@ -109,12 +109,11 @@ def test_social_text_records_skip_extraction_and_keep_reach(engine, classifier) 
         assert item.published_at == datetime(2026, 11, 20, 1, 0, tzinfo=item.published_at.tzinfo)
 
 
-def test_parallel_ingest_stores_the_same_as_one_process(tmp_path, classifier) -> None:
+def test_parallel_ingest_stores_the_same_as_one_process(tmp_path, classifier, db_url) -> None:
     """Workers prepare and classify; the parent dedupes and writes: same items, same stories."""
     from pipeline.db import make_engine, migrate
 
-    def run(name: str, workers: int) -> list[tuple]:
-        url = f"sqlite:///{tmp_path / name}"
+    def run(url: str, workers: int) -> list[tuple]:
         migrate(url)
         engine = make_engine(url)
         records = wire_copies() + [RecordFailure("bad line", 9, source="file")] + [
@@ -132,6 +131,7 @@ def test_parallel_ingest_stores_the_same_as_one_process(tmp_path, classifier) ->
         assert errors == 1
         return [tuple(row) for row in rows]
 
-    single, parallel = run("one.db", 1), run("two.db", 2)
+    # The reference run on SQLite, the parallel one on the backend under test.
+    single, parallel = run(f"sqlite:///{tmp_path / 'one.db'}", 1), run(db_url, 2)
     assert len(single) == 8
     assert parallel == single

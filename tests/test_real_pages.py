@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from pipeline.db import migrate
 from pipeline.extract import extract_article
 from pipeline.schema import Item
 from tests.conftest import shared_path
@@ -44,7 +43,7 @@ def test_each_real_article_yields_title_date_and_first_sentence(page: Path) -> N
     assert len(first_sentence) > 30 and first_sentence in page_text
 
 
-def test_real_pages_crawled_from_a_local_sitemap(tmp_path: Path, model_dir: Path) -> None:
+def test_real_pages_crawled_from_a_local_sitemap(tmp_path: Path, model_dir: Path, db_url: str) -> None:
     pages = real_article_pages()
     directory = tmp_path / "site"
     directory.mkdir()
@@ -61,8 +60,6 @@ def test_real_pages_crawled_from_a_local_sitemap(tmp_path: Path, model_dir: Path
         (directory / "robots.txt").write_text("User-agent: *\nDisallow:\n")
         sources = tmp_path / "sources.yaml"
         sources.write_text(f'sources:\n  - {{name: real, outlet: Real, kind: sitemap, url: "{base}/sitemap.xml"}}\n')
-        db_url = f"sqlite:///{tmp_path / 'real.db'}"
-        migrate(db_url)
         crawl(sources, db_url, model_dir)
         with Session(create_engine(db_url)) as session:
             items = session.scalars(select(Item)).all()

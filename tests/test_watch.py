@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from crawlers.sources import SourcesError, load_sources
 from models.persistence import load_card
 from pipeline.config import get_settings
-from pipeline.db import make_engine, migrate
+from pipeline.db import make_engine
 from pipeline.schema import CrawlRun, Item, Review
 from pipeline.watch import (
     STAGGER_SECONDS,
@@ -208,10 +208,8 @@ def test_log_file_rotates(tmp_path: Path) -> None:
     assert all(p.stat().st_size <= 2000 for p in settings.log_file.parent.iterdir())
 
 
-def test_watch_stops_cleanly_on_sigterm(tmp_path: Path, demo_site, model_dir: Path) -> None:
+def test_watch_stops_cleanly_on_sigterm(tmp_path: Path, demo_site, model_dir: Path, db_url: str) -> None:
     _, base_url = demo_site
-    db_url = f"sqlite:///{tmp_path / 'watch.db'}"
-    migrate(db_url)
     engine = make_engine(db_url)
     sources = tmp_path / "sources.yaml"
     sources.write_text('sources:\n  - {name: nongthonmoi-rss, outlet: Báo Nông Thôn Mới, kind: rss, '
