@@ -8,6 +8,7 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from pipeline.runtime import shared_engine
@@ -66,8 +67,14 @@ class SkipStoredMiddleware:
             canonical = canonicalize(request.url)
         except InvalidURL:
             return None
-        with Session(self.engine) as session:
-            stored = session.scalar(select(Item.id).where(Item.canonical_url == canonical))
+        try:
+            with Session(self.engine) as session:
+                stored = session.scalar(select(Item.id).where(Item.canonical_url == canonical))
+        except SQLAlchemyError as exc:
+            # The database is unreachable: fetch the page anyway; ingest spools it and dedupes.
+            logger.warning("cannot check whether %s is stored (%s); fetching it", canonical,
+                           str(exc).splitlines()[0])
+            return None
         if stored is not None:
             if self.crawler and self.crawler.stats:
                 self.crawler.stats.inc_value("coopwatch/skipped_stored")

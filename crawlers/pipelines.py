@@ -38,6 +38,8 @@ class IngestPipeline:
 
     def close_spider(self) -> None:
         self._flush()
+        if self.ingestor is not None:  # records spooled during a database outage, if it is back
+            self.report.add_replay(self.ingestor.flush_spool())
         spider = self.crawler.spider if self.crawler else None
         if spider is not None:
             spider.ingest_report = self.report  # type: ignore[attr-defined]

@@ -7,6 +7,7 @@ from typing import Sequence
 
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.utils.project import get_project_settings
+from sqlalchemy.exc import SQLAlchemyError
 
 from crawlers.sources import Source
 from crawlers.spiders.base import SourceSpider
@@ -60,7 +61,11 @@ def crawl(sources: Sequence[Source], log_level: str = "INFO",
     reports = {}
     for name, (source, crawler) in crawlers.items():
         reports[name] = getattr(crawler.spider, "ingest_report", None) or IngestReport()
-        record_run(shared_engine(), run_record(source, crawler, reports[name], started, finished))
+        try:
+            record_run(shared_engine(), run_record(source, crawler, reports[name], started, finished))
+        except SQLAlchemyError as exc:  # the items themselves wait in the spool
+            logger.error("%s: crawl not recorded in the health table, the database is unreachable: %s",
+                         name, str(exc).splitlines()[0])
     return reports
 
 

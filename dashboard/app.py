@@ -8,7 +8,7 @@ import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dashboard.auth import current_role, language, login_form  # noqa: E402
+from dashboard.auth import current_role, language, login_form, refuse_demo_accounts  # noqa: E402
 from dashboard.i18n import t  # noqa: E402
 
 VIEWS = Path(__file__).resolve().parent / "views"
@@ -20,6 +20,7 @@ with st.sidebar:
         format_func=lambda v: "Tiếng Việt" if v == "vi" else "English",
     )
 
+refuse_demo_accounts()
 if current_role() is None:
     login_form()
 else:

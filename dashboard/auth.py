@@ -5,6 +5,8 @@ import streamlit as st
 
 from dashboard.i18n import t
 from dashboard.queries import engine
+from pipeline.config import get_settings
+from pipeline.security import demo_accounts_in_use
 from pipeline.users import authenticate
 
 
@@ -23,6 +25,22 @@ def require_role(*roles: str) -> None:
     role = current_role()
     if role is None or (role != "admin" and role not in roles):
         st.error(t("not_allowed", language()))
+        st.stop()
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _demo_accounts(database_url: str) -> list[str]:
+    return demo_accounts_in_use(engine())
+
+
+def refuse_demo_accounts() -> None:
+    """Stop every page while demo accounts keep their published passwords outside demo mode."""
+    settings = get_settings()
+    if settings.demo_mode:
+        return
+    names = _demo_accounts(settings.database_url)
+    if names:
+        st.error(t("demo_accounts_refused", language()).format(names=", ".join(names)))
         st.stop()
 
 

@@ -20,6 +20,7 @@ TEXT = {
         "label": "Nhãn",
         "count": "Số lượng",
         "not_allowed": "Tài khoản của bạn không có quyền xem trang này.",
+        "demo_accounts_refused": "Bảng điều khiển không khởi động: tài khoản demo {names} vẫn dùng mật khẩu demo công khai. Quản trị viên cần đổi mật khẩu (coopwatch users add TÊN --role VAI_TRÒ) hoặc đặt COOPWATCH_DEMO=1 khi trình diễn.",
         "language": "Ngôn ngữ",
         "signed_in_as": "Đang đăng nhập",
         # Unhealthy-sources banner (dashboard/banner.py)
@@ -152,6 +153,7 @@ TEXT = {
         "label": "Label",
         "count": "Count",
         "not_allowed": "Your account may not open this page.",
+        "demo_accounts_refused": "The dashboard will not start: the demo accounts {names} still have their published demo passwords. An administrator must change them (coopwatch users add NAME --role ROLE) or set COOPWATCH_DEMO=1 for a demonstration.",
         "language": "Language",
         "signed_in_as": "Signed in as",
         # Unhealthy-sources banner (dashboard/banner.py)

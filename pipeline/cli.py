@@ -33,7 +33,13 @@ def _setup_logging(level: str) -> None:
 @click.option("--log-level", default=None, help="DEBUG, INFO, WARNING or ERROR.")
 def main(log_level: Optional[str]) -> None:
     """CoopWatch: monitor news and social posts about Vietnam's cooperatives."""
-    _setup_logging(log_level or get_settings().log_level)
+    from pipeline.config import ConfigError
+
+    try:
+        settings = get_settings()
+    except ConfigError as exc:  # e.g. a secret file that cannot be used
+        raise click.ClickException(str(exc)) from exc
+    _setup_logging(log_level or settings.log_level)
 
 
 @main.command()
@@ -158,6 +164,9 @@ def import_posts(export_file: Path, mappings: Sequence[str]) -> None:
 def _report(report: "IngestReport", unit: str = "line") -> None:
     """Print an ingest summary and each failure with its place; exit 1 after any failure."""
     click.echo(report.summary())
+    if report.spooled:
+        click.echo(f"warning: the database was unreachable; {report.spooled} records wait in the local "
+                   "spool and are written when it answers again (or by `coopwatch spool flush`)", err=True)
     for failure in report.failures:
         reason = failure.reason
         if failure.position and not reason.startswith(f"{unit} "):
@@ -188,6 +197,60 @@ def classify(input_file: Path, output_file: Path) -> None:
         click.echo(f"error: {error}", err=True)
     if errors:
         sys.exit(1)
+
+
+@main.command()
+def reclassify() -> None:
+    """Classify the stored items that were stored unclassified (no usable model at the time)."""
+    from models.persistence import ModelError, load_model
+    from pipeline.reclassify import reclassify as run_reclassify
+    from pipeline.runtime import shared_engine
+
+    settings = get_settings()
+    try:
+        model = load_model(settings.model_dir, settings.review_threshold)
+    except ModelError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(run_reclassify(shared_engine(), model).summary() + f" with model {model.version}")
+
+
+@main.group()
+def spool() -> None:
+    """The local spool of records that wait while the database is unreachable."""
+
+
+@spool.command("status")
+def spool_status() -> None:
+    """How many records wait in the spool, and since when."""
+    from pipeline.runtime import configured_spool
+    from pipeline.spool import SpoolError
+
+    try:
+        status = configured_spool().status()
+    except SpoolError as exc:
+        raise click.ClickException(str(exc)) from exc
+    since = f", oldest spooled {status.oldest:%Y-%m-%d %H:%M:%S %Z}" if status.oldest else ""
+    click.echo(f"{status.items} records and {status.entries - status.items} error entries wait in "
+               f"{status.path} ({status.size_bytes:,} bytes){since}")
+
+
+@spool.command("flush")
+def spool_flush() -> None:
+    """Write what waits in the spool to the database now; exit 1 if some still has to wait."""
+    from pipeline.runtime import configured_spool, shared_ingestor
+    from pipeline.spool import SpoolError
+
+    ingestor = shared_ingestor()
+    report = ingestor.flush_spool(force=True)
+    click.echo(report.summary())
+    try:
+        left = configured_spool().pending()
+    except SpoolError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for failure in report.failures:
+        click.echo(f"error: {failure.url or failure.source}: {failure.reason}", err=True)
+    if left:
+        raise click.ClickException(f"{left} entries still wait in the spool: the database is unreachable")
 
 
 @main.command()
@@ -299,17 +362,40 @@ def weekly_report(week: str, fmt: str, output_file: Path, lang: str) -> None:
 @click.option("--port", default=8501, show_default=True, type=int)
 def dashboard(port: int) -> None:
     """Serve the Streamlit dashboard on 127.0.0.1:PORT."""
-    click.echo(f"dashboard on http://127.0.0.1:{port}/")
+    from pipeline.runtime import shared_engine
+    from pipeline.security import DemoAccountsPresent, refuse_demo_accounts
+
+    try:
+        refuse_demo_accounts(shared_engine(), get_settings())
+    except DemoAccountsPresent as exc:
+        raise click.ClickException(str(exc)) from exc
+    scheme = "https" if get_settings().tls_cert_file else "http"
+    click.echo(f"dashboard on {scheme}://127.0.0.1:{port}/")
     _exec_streamlit(port)
 
 
 def _exec_streamlit(port: int) -> None:
+    from pipeline.config import ConfigError
+
+    settings = get_settings()
+    # Streamlit reads these from the environment, which keeps the secret off the command line.
+    env = {**os.environ, "STREAMLIT_SERVER_ENABLE_XSRF_PROTECTION": "true"}
+    try:
+        if secret := settings.cookie_secret():
+            env["STREAMLIT_SERVER_COOKIE_SECRET"] = secret
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if bool(settings.tls_cert_file) != bool(settings.tls_key_file):
+        raise click.ClickException("set both COOPWATCH_TLS_CERT_FILE and COOPWATCH_TLS_KEY_FILE, or neither")
+    if settings.tls_cert_file:
+        env["STREAMLIT_SERVER_SSL_CERT_FILE"] = settings.tls_cert_file
+        env["STREAMLIT_SERVER_SSL_KEY_FILE"] = settings.tls_key_file
     command = [
-        sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "dashboard" / "app.py"),
+        sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "dashboard" / "server.py"),
         "--server.address", "127.0.0.1", "--server.port", str(port),
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
     ]
-    os.execv(sys.executable, command)
+    os.execve(sys.executable, command, env)
 
 
 @main.command()

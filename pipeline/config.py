@@ -16,10 +16,10 @@ def _env(name: str, default: str) -> str:
 class Settings:
     """Runtime settings; every value has a default that works on a fresh clone."""
 
+    # A URL with a password in it is a secret: COOPWATCH_DATABASE_URL_FILE may name a file.
     database_url: str = field(
-        default_factory=lambda: _env(
-            "COOPWATCH_DATABASE_URL", f"sqlite:///{REPO_ROOT / 'var' / 'coopwatch.db'}"
-        )
+        default_factory=lambda: read_secret("COOPWATCH_DATABASE_URL")
+        or f"sqlite:///{REPO_ROOT / 'var' / 'coopwatch.db'}"
     )
     model_dir: Path = field(
         default_factory=lambda: Path(_env("COOPWATCH_MODEL_DIR", str(REPO_ROOT / "var" / "model")))
@@ -54,6 +54,15 @@ class Settings:
         default_factory=lambda: float(_env("COOPWATCH_REVIEW_THRESHOLD", "0.6"))
     )
     log_level: str = field(default_factory=lambda: _env("COOPWATCH_LOG_LEVEL", "INFO"))
+    # While the database is unreachable, ingest keeps records in a local spool (pipeline/spool.py)
+    # and retries the database at most this often; the spool never grows past its limit.
+    spool_dir: Path = field(
+        default_factory=lambda: Path(_env("COOPWATCH_SPOOL_DIR", str(REPO_ROOT / "var" / "spool")))
+    )
+    spool_max_mb: int = field(default_factory=lambda: int(_env("COOPWATCH_SPOOL_MAX_MB", "2048")))
+    spool_retry_seconds: float = field(
+        default_factory=lambda: float(_env("COOPWATCH_SPOOL_RETRY_SECONDS", "30"))
+    )
     # `coopwatch watch`: the long-running scheduler and its rotating log file.
     watch_sources: Path = field(
         default_factory=lambda: Path(
@@ -132,6 +141,12 @@ class Settings:
     webhook_url: str = field(default_factory=lambda: _env("COOPWATCH_WEBHOOK_URL", ""))
     webhook_token_env: str = field(default="COOPWATCH_WEBHOOK_TOKEN", repr=False)
     dashboard_url: str = field(default_factory=lambda: _env("COOPWATCH_DASHBOARD_URL", ""))
+    # `coopwatch dashboard`: with a certificate and key Streamlit serves HTTPS itself; with an
+    # https:// public URL behind a TLS proxy every cookie is still marked Secure.
+    public_url: str = field(default_factory=lambda: _env("COOPWATCH_PUBLIC_URL", ""))
+    tls_cert_file: str = field(default_factory=lambda: _env("COOPWATCH_TLS_CERT_FILE", ""))
+    tls_key_file: str = field(default_factory=lambda: _env("COOPWATCH_TLS_KEY_FILE", ""))
+    cookie_secret_env: str = field(default="COOPWATCH_COOKIE_SECRET", repr=False)
 
     def smtp_password(self) -> str:
         """The SMTP password from COOPWATCH_SMTP_PASSWORD or COOPWATCH_SMTP_PASSWORD_FILE."""
@@ -141,6 +156,15 @@ class Settings:
         """A bearer token for the webhook from COOPWATCH_WEBHOOK_TOKEN(_FILE), or ''."""
         return read_secret(self.webhook_token_env)
 
+    def cookie_secret(self) -> str:
+        """The key signing the dashboard's cookies, from COOPWATCH_COOKIE_SECRET(_FILE), or ''."""
+        return read_secret(self.cookie_secret_env)
+
+    @property
+    def served_over_https(self) -> bool:
+        """True when users reach the dashboard over HTTPS (directly or through a proxy)."""
+        return bool(self.tls_cert_file) or self.public_url.lower().startswith("https://")
+
 
 def read_secret(name: str) -> str:
     """A secret from NAME, or read from the file named by NAME_FILE (kept outside the repo)."""
@@ -149,6 +173,10 @@ def read_secret(name: str) -> str:
     path = os.environ.get(f"{name}_FILE")
     if not path:
         return ""
+    # A secret inside the working tree is one `git add` away from being published.
+    if Path(path).resolve().is_relative_to(REPO_ROOT):
+        raise ConfigError(f"{name}_FILE: {path} is inside the repository ({REPO_ROOT}); "
+                          "keep secrets in a file outside it, e.g. /etc/coopwatch/")
     try:
         return Path(path).read_text(encoding="utf-8").strip()
     except OSError as exc:

@@ -4,11 +4,13 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import threading
-from dataclasses import dataclass, field
-from typing import Iterable, Iterator, Optional, Sequence, Union
+from collections import deque
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Iterable, Iterator, Optional, Sequence, Union
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from models.classifier import CoopClassifier
@@ -17,6 +19,7 @@ from pipeline import dedupe, store
 from pipeline.prepare import PreparedItem, prepare
 from pipeline.records import RawRecord, RecordError
 from pipeline.schema import IngestError
+from pipeline.spool import FAILURE, ITEM, Spool, SpoolEntry, SpoolError, decode_item, encode_item
 
 logger = logging.getLogger(__name__)
 
@@ -43,14 +46,25 @@ class IngestReport:
     joined_story: int = 0
     relevant: int = 0
     unclassified: int = 0
+    # Kept in the local spool while the database was unreachable, and written from it later.
+    spooled: int = 0
+    from_spool: int = 0
     failures: list[RecordFailure] = field(default_factory=list)
 
     def add(self, other: "IngestReport") -> None:
         """Accumulate another report into this one."""
         for name in ("received", "stored", "already_stored", "updated", "exact_duplicates",
-                     "joined_story", "relevant", "unclassified"):
+                     "joined_story", "relevant", "unclassified", "spooled", "from_spool"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.failures.extend(other.failures)
+
+    def add_replay(self, replay: "IngestReport") -> None:
+        """Note what a spool replay wrote without counting it as this run's own records.
+
+        Replayed records may come from other sources; a crawl's counts stay its own.
+        """
+        self.from_spool += replay.from_spool
+        self.failures.extend(replay.failures)
 
     def summary(self) -> str:
         """One line for logs and the CLI."""
@@ -60,32 +74,64 @@ class IngestReport:
             f"updated {self.updated}, "
             f"exact duplicates {self.exact_duplicates}, unclassified {self.unclassified}, "
             f"failed {len(self.failures)}"
+            + (f", waiting in the spool {self.spooled}" if self.spooled else "")
+            + (f", written from the spool {self.from_spool}" if self.from_spool else "")
         )
 
 
 Input = Union[RawRecord, RecordFailure]
+# Spooled entries replayed per transaction; small enough that removing them from a full disk
+# fits in the spool's reserve.
+SPOOL_CHUNK = 50
+
+
+class DatabaseUnavailable(Exception):
+    """The database did not take a batch for a reason a later retry may not meet."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Connection refused or lost, server shutting down, database locked or busy."""
+    return isinstance(exc, (OperationalError, InterfaceError)) or bool(
+        getattr(exc, "connection_invalidated", False))
 
 
 class Ingestor:
-    """Holds what ingest needs across batches: the database, the model and the story index."""
+    """Holds what ingest needs across batches: the database, the model and the story index.
 
-    def __init__(self, engine: Engine, classifier: Optional[CoopClassifier] = None) -> None:
+    With a spool, batches the database cannot take (it is unreachable) wait there and are
+    written, oldest first, as soon as it answers again; without one they are failures.
+    """
+
+    def __init__(self, engine: Engine, classifier: Optional[CoopClassifier] = None,
+                 spool: Optional[Spool] = None, retry_seconds: float = 30.0) -> None:
         self.engine = engine
         self.classifier = classifier
+        self.spool = spool
+        self.retry_seconds = retry_seconds
+        self._retry_at = 0.0  # time.monotonic() before which the database is not tried again
+        self._spool_stuck_until = 0.0  # the spool failed: batches go straight to the database
         self.index = dedupe.StoryIndex()
-        self.index.load(store.signature_rows(engine))
+        self._index_stale = True
+        try:
+            self._load_index()
+        except SQLAlchemyError as exc:
+            if spool is None or not is_transient(exc):
+                raise
+            self._database_down(exc)
 
     def ingest(self, inputs: Iterable[Input], batch_size: int = 200, workers: int = 1) -> IngestReport:
         """Ingest a stream of records in batches; failures are recorded, never raised.
 
         With workers > 1, extraction, normalisation and classification (nearly all the work)
         run in that many processes while this one dedupes and writes. The next batch is
-        prepared while the current one is written, so at most two batches are in memory.
+        prepared while the current one is written; at most IN_FLIGHT_BATCHES + 1 batches are
+        in memory, whatever the input size.
         """
         report = IngestReport()
         if workers <= 1:
             for batch in _batches(inputs, batch_size):
                 report.add(self.ingest_batch(batch))
+            report.add_replay(self.flush_spool())
             return report
         global _WORKER_CLASSIFIER
         # Forked workers share the loaded model's memory; with other threads alive a fork
@@ -95,17 +141,20 @@ class Ingestor:
         context = multiprocessing.get_context("fork" if forking else "forkserver")
         try:
             with context.Pool(workers) as pool:
-                pending = None
+                pending: deque[Any] = deque()
                 for batch in _batches(inputs, batch_size):
-                    chunks = [batch[n::workers] for n in range(workers)]
-                    started = pool.map_async(_prepare_and_classify, chunks)
-                    if pending is not None:
-                        report.add(self._ingest_prepared(_flatten(pending.get())))
-                    pending = started
-                if pending is not None:
-                    report.add(self._ingest_prepared(_flatten(pending.get())))
+                    # Small chunks balance the load: one real news page costs as much as 30 brief ones.
+                    size = max(1, len(batch) // (4 * workers))
+                    chunks = [batch[n : n + size] for n in range(0, len(batch), size)]
+                    pending.append(pool.map_async(_prepare_and_classify, chunks, chunksize=1))
+                    # Workers keep preparing the batches queued behind the one being written.
+                    if len(pending) > IN_FLIGHT_BATCHES:
+                        report.add(self._ingest_prepared(_flatten(pending.popleft().get())))
+                while pending:
+                    report.add(self._ingest_prepared(_flatten(pending.popleft().get())))
         finally:
             _WORKER_CLASSIFIER = None
+        report.add_replay(self.flush_spool())
         return report
 
     def ingest_batch(self, batch: Sequence[Input]) -> IngestReport:
@@ -124,15 +173,136 @@ class Ingestor:
             prepared.append(entry)
             if classified:
                 done[id(entry)] = result
-        fresh, updates = self._drop_known(prepared, report)
+        if self.spool is None:
+            self._store(prepared, done, report)
+            return report
+        flushed = self.flush_spool()  # older records first, so a page's versions keep their order
+        if self._waiting():
+            self._to_spool(prepared, report.failures, report)
+        else:
+            attempt = IngestReport(received=report.received, failures=list(report.failures))
+            try:
+                self._store(prepared, done, attempt)
+                report = attempt
+            except DatabaseUnavailable as exc:
+                self._database_down(exc)
+                self._to_spool(prepared, report.failures, report)
+        report.add_replay(flushed)
+        return report
+
+    def _store(self, prepared: list[PreparedItem], done: dict[int, Optional[ClassifyResult]],
+               report: IngestReport, logged: Sequence[RecordFailure] = ()) -> None:
+        """Dedupe, classify what workers did not, write, and log the failures (plus `logged`).
+
+        Raises DatabaseUnavailable, with nothing written, when there is a spool to fall back on.
+        """
+        try:
+            self._load_index()
+            fresh, updates = self._drop_known(prepared, report)
+        except SQLAlchemyError as exc:
+            if self.spool is None or not is_transient(exc):
+                raise
+            raise DatabaseUnavailable(str(exc)) from exc
         if all(id(item) in done for item in fresh):
             results = [done[id(item)] for item in fresh]
             report.unclassified += sum(r is None for r in results)
         else:
             results = self._classify(fresh, report)
         self._write(fresh, results, updates, report)
-        store.log_errors(self.engine, [_error_row(f) for f in report.failures])
+        failures = [*report.failures, *logged]
+        try:
+            store.log_errors(self.engine, [_error_row(f) for f in failures])
+        except SQLAlchemyError as exc:
+            if self.spool is None or not is_transient(exc):
+                raise
+            # The items are stored; only the record of the rejected inputs has to wait.
+            self._database_down(exc)
+            self._to_spool([], failures, IngestReport())
+
+    def flush_spool(self, force: bool = False) -> IngestReport:
+        """Write what waits in the spool, oldest first, until it is empty or the database fails.
+
+        Between failures the database is tried at most every `retry_seconds` unless forced.
+        Replaying is idempotent: an item already stored counts as already stored.
+        """
+        report = IngestReport()
+        now = time.monotonic()
+        if self.spool is None or (not force and (now < self._retry_at or now < self._spool_stuck_until)):
+            return report
+        try:
+            while self.spool.pending():
+                with self.spool.claim(SPOOL_CHUNK) as entries:
+                    if not entries:
+                        break
+                    self._replay(entries, report)
+        except DatabaseUnavailable as exc:
+            self._database_down(exc)
+        except SpoolError as exc:
+            logger.error("%s", exc)
+            self._spool_stuck_until = time.monotonic() + self.retry_seconds
+        if report.from_spool:
+            logger.info("written from the spool: %s", report.summary())
         return report
+
+    def _replay(self, entries: Sequence[SpoolEntry], report: IngestReport) -> None:
+        items: list[PreparedItem] = []
+        logged: list[RecordFailure] = []
+        part = IngestReport()
+        for entry in entries:
+            try:
+                if entry.kind == ITEM:
+                    items.append(decode_item(entry.payload))
+                else:
+                    logged.append(RecordFailure(**entry.payload))
+            except (KeyError, TypeError, ValueError) as exc:  # never block the spool on one entry
+                part.failures.append(RecordFailure(f"unreadable spool entry {entry.id}: {exc!r}",
+                                                   source="spool"))
+        self._store(items, {}, part, logged)
+        part.from_spool = len(items)
+        report.add(part)
+
+    def _waiting(self) -> bool:
+        """True while the database is not to be tried, or older records wait in the spool."""
+        if time.monotonic() < self._retry_at:
+            return True
+        if time.monotonic() < self._spool_stuck_until:
+            return False
+        try:
+            return self.spool is not None and self.spool.pending() > 0
+        except SpoolError as exc:
+            logger.error("%s", exc)
+            return False
+
+    def _database_down(self, exc: BaseException) -> None:
+        if time.monotonic() >= self._retry_at:
+            logger.warning("database unreachable (%s); records wait in the spool %s, next try in "
+                           "%.0f s", str(exc).splitlines()[0], getattr(self.spool, "path", "-"),
+                           self.retry_seconds)
+        self._retry_at = time.monotonic() + self.retry_seconds
+        self._index_stale = True
+
+    def _to_spool(self, items: Sequence[PreparedItem], failures: Sequence[RecordFailure],
+                  report: IngestReport) -> None:
+        """Keep a batch in the spool; when even that fails, the items become failures."""
+        assert self.spool is not None
+        entries = [(ITEM, encode_item(i)) for i in items] + [(FAILURE, asdict(f)) for f in failures]
+        try:
+            self.spool.append(entries)
+        except SpoolError as exc:
+            logger.error("the database is unreachable and %s", exc)
+            report.failures.extend(
+                RecordFailure(f"not stored: the database is unreachable and {exc}", i.record.position,
+                              url=i.record.url, source=i.record.source) for i in items
+            )
+            return
+        report.spooled += len(items)
+
+    def _load_index(self) -> None:
+        """(Re)build the story index from the database after a start or a failed batch."""
+        if self._index_stale:
+            self.index = dedupe.StoryIndex()
+            self.index.load(store.signature_rows(self.engine))
+            self._index_stale = False
 
     def _drop_known(self, items: list[PreparedItem],
                     report: IngestReport) -> tuple[list[PreparedItem], set[str]]:
@@ -179,14 +349,15 @@ class Ingestor:
                     else:
                         self._write_one(session, item, result, version, report)
         except SQLAlchemyError as exc:
+            self._index_stale = True  # it holds items of the transaction that did not commit
+            if self.spool is not None and is_transient(exc):
+                raise DatabaseUnavailable(str(exc)) from exc
             logger.exception("batch transaction failed")
             report.stored = 0
             report.failures.extend(
                 RecordFailure(f"database error: {exc.__class__.__name__}", url=i.record.url,
                               source=i.record.source) for i in items
             )
-            self.index = dedupe.StoryIndex()
-            self.index.load(store.signature_rows(self.engine))
 
     def _update_one(self, session: Session, item: PreparedItem, result: Optional[ClassifyResult],
                     version: Optional[str], report: IngestReport) -> None:
@@ -197,6 +368,8 @@ class Ingestor:
                 if _analysed(result):
                     store.record_mentions(session, row, item)
         except SQLAlchemyError as exc:
+            if self.spool is not None and is_transient(exc):
+                raise  # the whole batch waits in the spool
             reason = f"could not update: {getattr(exc, 'orig', None) or exc}"
             report.failures.append(RecordFailure(reason, item.record.position, url=item.record.url,
                                                  source=item.record.source))
@@ -222,6 +395,8 @@ class Ingestor:
                 if _analysed(result):
                     store.record_mentions(session, row, item)
         except SQLAlchemyError as exc:
+            if self.spool is not None and is_transient(exc):
+                raise  # the whole batch waits in the spool
             if isinstance(exc, IntegrityError) and store.existing_canonical_urls(session, [item.canonical_url]):
                 # Another crawler process stored this canonical URL after _drop_known looked.
                 report.already_stored += 1
@@ -236,6 +411,8 @@ class Ingestor:
         report.relevant += bool(result and result.relevant)
 
 
+# Batches being prepared by workers while the parent writes an earlier one.
+IN_FLIGHT_BATCHES = 2
 Prepared = Union[PreparedItem, RecordFailure]
 # A prepared input, whether a worker classified it, and the result (None: the model failed).
 Outcome = tuple[Prepared, bool, Optional[ClassifyResult]]

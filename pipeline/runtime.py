@@ -1,17 +1,20 @@
 """Process-wide shared objects: one engine, one model and one story index per process."""
 from __future__ import annotations
 
+import hashlib
 import logging
 from functools import lru_cache
 from typing import Optional
 
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 
 from models.classifier import CoopClassifier
 from models.persistence import ModelError, load_model
 from pipeline.config import get_settings
 from pipeline.db import make_engine
 from pipeline.ingest import Ingestor
+from pipeline.spool import Spool
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +35,17 @@ def load_classifier_or_none() -> Optional[CoopClassifier]:
         return None
 
 
+def configured_spool() -> Spool:
+    """The local spool where records wait while the database is unreachable."""
+    settings = get_settings()
+    # One spool per database, so records never end up in another database than theirs.
+    database = make_url(settings.database_url).render_as_string(hide_password=True)
+    name = f"spool-{hashlib.sha256(database.encode('utf-8')).hexdigest()[:16]}.sqlite3"
+    return Spool(settings.spool_dir / name, max_bytes=settings.spool_max_mb * 1024 * 1024)
+
+
 @lru_cache(maxsize=None)
 def shared_ingestor() -> Ingestor:
     """One ingestor per process, so all spiders share the model and the story index."""
-    return Ingestor(shared_engine(), load_classifier_or_none())
+    return Ingestor(shared_engine(), load_classifier_or_none(), spool=configured_spool(),
+                    retry_seconds=get_settings().spool_retry_seconds)
