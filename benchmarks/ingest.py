@@ -6,7 +6,8 @@ Records are article pages of the demo site (each page given a distinct mix of pa
 that every record is a new item that is classified and written) plus the real article pages
 of ../shared/data/html/ (read at run time). They are written to a temporary JSONL file and
 ingested by `coopwatch ingest` in a subprocess into a fresh SQLite database, exactly as a user
-would run it; its memory is the peak of the summed RSS of the process and its workers.
+would run it; its memory is the peak of the summed proportional set size (PSS) of the process and its
+workers, so pages the forked workers share with the parent are counted once.
 The baseline is bare `trafilatura.bare_extraction` of the same pages read from the same file,
 in this process, in the same run.
 """
@@ -102,7 +103,7 @@ def bare_extraction(path: Path, processes: int) -> float:
 
 
 def run_ingest(path: Path, workdir: Path, model_dir: Path, workers: int) -> tuple[float, float, str]:
-    """Seconds and peak RSS (MB, process plus workers) of `coopwatch ingest` on a fresh DB."""
+    """Seconds and peak memory (MB of PSS, process plus workers) of `coopwatch ingest` on a fresh DB."""
     database = workdir / f"bench-{path.stem}.db"
     database.unlink(missing_ok=True)
     env = dict(os.environ, COOPWATCH_DATABASE_URL=f"sqlite:///{database}",
@@ -124,12 +125,17 @@ def run_ingest(path: Path, workdir: Path, model_dir: Path, workers: int) -> tupl
 
 
 def _tree_rss(process: psutil.Process) -> int:
+    """Proportional set size of the process and its workers.
+
+    Forked workers share the parent's pages (the model, the libraries) until they write to
+    them; summed RSS would count every shared page once per process, PSS counts it once.
+    """
     total = 0
-    try:
-        for proc in [process, *process.children(recursive=True)]:
-            total += proc.memory_info().rss
-    except psutil.NoSuchProcess:
-        pass
+    for proc in [process, *process.children(recursive=True)]:
+        try:
+            total += proc.memory_full_info().pss
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            pass
     return total
 
 
