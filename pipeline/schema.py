@@ -230,6 +230,7 @@ class FeedState(Base):
     last_modified: Mapped[Optional[str]] = mapped_column(String(100))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+
 class Alert(Base):
     """One spike of misleading items of a narrative, or of negative coverage, in one window.
 
