@@ -198,7 +198,7 @@ class Ingestor:
         """
         try:
             self._load_index()
-            fresh, updates = self._drop_known(prepared, report)
+            fresh, updates, copies = self._drop_known(prepared, report)
         except SQLAlchemyError as exc:
             if self.spool is None or not is_transient(exc):
                 raise
@@ -209,6 +209,7 @@ class Ingestor:
         else:
             results = self._classify(fresh, report)
         self._write(fresh, results, updates, report)
+        self._credit_exact_copies(copies)
         failures = [*report.failures, *logged]
         try:
             store.log_errors(self.engine, [_error_row(f) for f in failures])
@@ -305,7 +306,7 @@ class Ingestor:
             self._index_stale = False
 
     def _drop_known(self, items: list[PreparedItem],
-                    report: IngestReport) -> tuple[list[PreparedItem], set[str]]:
+                    report: IngestReport) -> tuple[list[PreparedItem], set[str], list[PreparedItem]]:
         """Keep new items and changed versions of stored ones (upsert by canonical URL).
 
         The same page again is a no-op, so ingest can be re-run safely; the same text under
@@ -316,6 +317,7 @@ class Ingestor:
             known_hashes = store.existing_content_hashes(session, (i.content_hash for i in items))
         fresh: list[PreparedItem] = []
         updates: set[str] = set()
+        copies: list[PreparedItem] = []
         seen_urls: set[str] = set()
         for item in items:
             url = item.canonical_url
@@ -326,11 +328,24 @@ class Ingestor:
                 updates.add(url)
             elif item.content_hash in known_hashes:
                 report.exact_duplicates += 1
+                copies.append(item)
             else:
                 fresh.append(item)
             seen_urls.add(url)
             known_hashes.add(item.content_hash)
-        return fresh, updates
+        return fresh, updates, copies
+
+    def _credit_exact_copies(self, copies: list[PreparedItem]) -> None:
+        """An exact copy is not stored again, but if it was published first its outlet is the story's first."""
+        if not copies:
+            return
+        try:
+            with Session(self.engine) as session, session.begin():
+                for copy in copies:
+                    store.credit_earlier_copy(session, copy)
+        except SQLAlchemyError:
+            # Only the first-outlet credit is lost; every item is stored.
+            logger.exception("could not update the first outlet of %d stories", len(copies))
 
     def _classify(self, items: list[PreparedItem], report: IngestReport) -> list[Optional[ClassifyResult]]:
         results = classify_prepared(self.classifier, items)

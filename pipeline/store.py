@@ -94,6 +94,18 @@ def add_to_cluster(session: Session, cluster_id: int, prepared: PreparedItem) ->
         cluster.first_url = prepared.canonical_url
 
 
+def credit_earlier_copy(session: Session, copy: PreparedItem) -> None:
+    """Make an exact copy's outlet the story's first when it was published before the stored one."""
+    cluster = session.scalars(
+        select(StoryCluster).join(Item, Item.cluster_id == StoryCluster.id)
+        .where(Item.content_hash == copy.content_hash).limit(1)
+    ).first()
+    seen = copy.published_at or copy.record.fetched_at
+    if cluster is not None and seen < cluster.first_seen_at:
+        cluster.first_seen_at, cluster.first_outlet = seen, copy.record.outlet
+        cluster.first_url = copy.canonical_url
+
+
 def item_fields(prepared: PreparedItem, result: Optional[ClassifyResult],
                 model_version: Optional[str]) -> dict[str, object]:
     """Every stored column of an item, from a prepared record and its (optional) classification."""
