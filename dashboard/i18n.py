@@ -24,6 +24,7 @@ TEXT = {
         "language": "Ngôn ngữ",
         "signed_in_as": "Đang đăng nhập",
         # Unhealthy-sources banner (dashboard/banner.py)
+        "all": "Tất cả",
         "alert_narrative": "Cảnh báo: {count} tin sai lệch theo luận điệu \"{title}\" từ {start}, vượt mức thường lệ (trung bình {norm:.1f}).",
         "alert_negative": "Cảnh báo: {count} tin tiêu cực (phản ánh và sai lệch) từ {start}, vượt mức thường lệ (trung bình {norm:.1f}).",
         "unhealthy_banner": "Nguồn đang gặp sự cố: {sources}. Số tin thấp từ các nguồn này có thể do lỗi thu thập, không phải do không có tin.",
@@ -157,6 +158,7 @@ TEXT = {
         "language": "Language",
         "signed_in_as": "Signed in as",
         # Unhealthy-sources banner (dashboard/banner.py)
+        "all": "All",
         "alert_narrative": "Alert: {count} misleading items of the narrative \"{title}\" since {start}, above the usual level (mean {norm:.1f}).",
         "alert_negative": "Alert: {count} negative items (critical and misleading) since {start}, above the usual level (mean {norm:.1f}).",
         "unhealthy_banner": "Sources with problems: {sources}. Low volume from these sources may be a crawl failure, not a quiet day.",

@@ -17,6 +17,12 @@ from dashboard.queries import (
 from models.contract import LABELS
 from pipeline.enrich import SECTOR_NAMES
 
+# One colour per label everywhere: greens for favourable, grey neutral, orange criticism, red
+# only for misleading, so criticism never looks like misinformation on a chart.
+LABEL_COLOURS = {"model_story": "#1b7837", "positive": "#7fbf7b", "neutral": "#9e9e9e",
+                 "critical": "#f4a259", "misleading": "#c62828", None: "#d9d9d9"}
+SENTIMENT_COLOURS = {"positive": "#5aae61", "neutral": "#9e9e9e", "negative": "#e08214", None: "#d9d9d9"}
+
 require_role("monitor", "editor", "leader")
 lang = language()
 
@@ -62,14 +68,14 @@ with st.expander(t("filters", lang), expanded=True):
     row = st.columns(3)
     period = row[0].date_input(t("period", lang), value=(default.start, default.end),
                                format="DD/MM/YYYY", key="ov_period")
-    outlets = row[1].multiselect(t("outlet", lang), options["outlets"], key="ov_outlets")
-    kinds = row[2].multiselect(t("kind", lang), options["kinds"], key="ov_kinds",
+    outlets = row[1].multiselect(t("outlet", lang), options["outlets"], key="ov_outlets", placeholder=t("all", lang))
+    kinds = row[2].multiselect(t("kind", lang), options["kinds"], key="ov_kinds", placeholder=t("all", lang),
                                format_func=lambda v: name_of("kind", v))
     row = st.columns(3)
-    provinces = row[0].multiselect(t("province", lang), options["provinces"], key="ov_provinces")
-    sectors = row[1].multiselect(t("sector", lang), options["sectors"], key="ov_sectors",
+    provinces = row[0].multiselect(t("province", lang), options["provinces"], key="ov_provinces", placeholder=t("all", lang))
+    sectors = row[1].multiselect(t("sector", lang), options["sectors"], key="ov_sectors", placeholder=t("all", lang),
                                  format_func=sector_name)
-    labels = row[2].multiselect(t("label", lang), [*LABELS, NOT_RELEVANT], key="ov_labels",
+    labels = row[2].multiselect(t("label", lang), [*LABELS, NOT_RELEVANT], key="ov_labels", placeholder=t("all", lang),
                                 format_func=label_option_name)
 
 # While a range is being picked the widget holds only its first day: show that day alone.
@@ -101,9 +107,11 @@ else:
     if split == "label":
         frame["group"] = [label_name(key_of(v), lang) for v in frame["label"]]
         order = [label_name(v, lang) for v in (*LABELS, None)]
+        colours = [LABEL_COLOURS[v] for v in (*LABELS, None)]
     else:
         frame["group"] = [name_of("sentiment", v) for v in frame["sentiment"]]
         order = [name_of("sentiment", v) for v in ("positive", "neutral", "negative", None)]
+        colours = [SENTIMENT_COLOURS[v] for v in ("positive", "neutral", "negative", None)]
     series = frame.groupby(["day", "group"], as_index=False)["count"].sum()
     period_title = t("week" if per == "week" else "day", lang)
     chart = (
@@ -113,7 +121,8 @@ else:
             x=alt.X("yearmonthdate(day):T", title=period_title, axis=alt.Axis(format="%d/%m")),
             y=alt.Y("sum(count):Q", title=t("count", lang)),
             color=alt.Color("group:N", title=t(f"by_{split}", lang), sort=order,
-                            scale=alt.Scale(domain=[o for o in order if o in set(series["group"])])),
+                            scale=alt.Scale(domain=[o for o in order if o in set(series["group"])],
+                                            range=[c for o, c in zip(order, colours) if o in set(series["group"])])),
             tooltip=[alt.Tooltip("yearmonthdate(day):T", title=period_title, format="%d/%m/%Y"),
                      alt.Tooltip("group:N", title=t(f"by_{split}", lang)),
                      alt.Tooltip("count:Q", title=t("count", lang))],
