@@ -45,6 +45,11 @@ class Settings:
     ingest_batch_size: int = field(
         default_factory=lambda: int(_env("COOPWATCH_INGEST_BATCH_SIZE", "200"))
     )
+    # Stored items the in-memory story index keeps (the newest; ~8 KB each): bounds ingest
+    # memory; a copy of a story older than this many items starts a new cluster.
+    story_index_size: int = field(
+        default_factory=lambda: int(_env("COOPWATCH_STORY_INDEX_SIZE", "30000"))
+    )
     # Processes that extract and normalise pages during `coopwatch ingest` (default: all cores).
     ingest_workers: int = field(
         default_factory=lambda: int(_env("COOPWATCH_INGEST_WORKERS", str(os.cpu_count() or 1)))

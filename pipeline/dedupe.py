@@ -16,6 +16,8 @@ SCHEME = "affine32"
 # a Jaccard check on each candidate keeps precision; 0.7 alone misses edited copies.
 LSH_THRESHOLD = 0.5
 JACCARD_MIN = 0.5
+# Items the in-memory story index holds: the most recently stored ones.
+DEFAULT_INDEX_SIZE = 30_000
 _WORD = re.compile(r"\w+")
 
 
@@ -63,9 +65,10 @@ class _Entry:
 class StoryIndex:
     """An LSH index of stored items' signatures that answers 'which story is this a copy of?'."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_entries: int = DEFAULT_INDEX_SIZE) -> None:
         self._lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
         self._entries: dict[str, _Entry] = {}
+        self.max_entries = max_entries
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -81,6 +84,12 @@ class StoryIndex:
             return
         self._entries[key] = _Entry(minhash, cluster_id)
         self._lsh.insert(key, minhash)
+        # Bounded memory (~8 KB an entry): the oldest indexed copy goes first. Wire copies
+        # appear within days, so only a copy of a story older than the window starts anew.
+        while len(self._entries) > self.max_entries:
+            oldest = next(iter(self._entries))
+            del self._entries[oldest]
+            self._lsh.remove(oldest)
 
     def find_cluster(self, minhash: MinHash) -> Optional[int]:
         """Cluster of the most similar indexed item above the Jaccard check, if any."""

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from models.classifier import CoopClassifier
 from models.contract import ClassifyInput, ClassifyResult
 from pipeline import dedupe, store
+from pipeline.config import get_settings
 from pipeline.prepare import PreparedItem, prepare
 from pipeline.records import RawRecord, RecordError
 from pipeline.schema import IngestError
@@ -110,7 +111,7 @@ class Ingestor:
         self.retry_seconds = retry_seconds
         self._retry_at = 0.0  # time.monotonic() before which the database is not tried again
         self._spool_stuck_until = 0.0  # the spool failed: batches go straight to the database
-        self.index = dedupe.StoryIndex()
+        self.index = dedupe.StoryIndex(get_settings().story_index_size)
         self._index_stale = True
         try:
             self._load_index()
@@ -301,8 +302,9 @@ class Ingestor:
     def _load_index(self) -> None:
         """(Re)build the story index from the database after a start or a failed batch."""
         if self._index_stale:
-            self.index = dedupe.StoryIndex()
-            self.index.load(store.signature_rows(self.engine))
+            size = get_settings().story_index_size
+            self.index = dedupe.StoryIndex(size)
+            self.index.load(store.signature_rows(self.engine, limit=size))
             self._index_stale = False
 
     def _drop_known(self, items: list[PreparedItem],

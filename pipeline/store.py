@@ -59,12 +59,14 @@ def existing_content_hashes(session: Session, hashes: Iterable[str]) -> set[str]
     return set(session.scalars(select(Item.content_hash).where(Item.content_hash.in_(wanted))))
 
 
-def signature_rows(engine: Engine) -> Iterator[tuple[int, int, bytes]]:
-    """(item id, cluster id, signature) of every clustered item, for the story index."""
+def signature_rows(engine: Engine, limit: Optional[int] = None) -> Iterator[tuple[int, int, bytes]]:
+    """(item id, cluster id, signature) of clustered items, oldest first; the newest `limit` only."""
     with Session(engine) as session:
-        query = select(Item.id, Item.cluster_id, Item.minhash).where(
-            Item.minhash.is_not(None), Item.cluster_id.is_not(None)
-        )
+        newest = select(Item.id).where(Item.minhash.is_not(None), Item.cluster_id.is_not(None))
+        if limit is not None:
+            newest = newest.order_by(Item.id.desc()).limit(limit)
+        query = (select(Item.id, Item.cluster_id, Item.minhash)
+                 .where(Item.id.in_(newest.scalar_subquery())).order_by(Item.id))
         for row in session.execute(query.execution_options(yield_per=2000)):
             yield row.id, row.cluster_id, row.minhash
 

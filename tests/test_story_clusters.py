@@ -201,3 +201,16 @@ def test_an_earlier_exact_copy_arriving_late_still_becomes_first(engine) -> None
     with Session(engine) as session:
         cluster = session.scalars(select(StoryCluster)).one()
         assert cluster.first_outlet == "wire"
+
+
+def test_the_story_index_keeps_only_the_newest_items() -> None:
+    """Memory is bounded: past its size the oldest signatures leave the index."""
+    from pipeline import dedupe
+
+    index = dedupe.StoryIndex(max_entries=2)
+    texts = [f"hợp tác xã số {n} " + " ".join(f"từ{n}x{k}" for k in range(30)) for n in range(3)]
+    for n, text in enumerate(texts):
+        index.add(str(n), dedupe.signature(text), cluster_id=n)
+    assert len(index) == 2
+    assert index.find_cluster(dedupe.signature(texts[0])) is None  # evicted
+    assert index.find_cluster(dedupe.signature(texts[2])) == 2
