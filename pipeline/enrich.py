@@ -22,11 +22,6 @@ PROVINCES_FILE = Path(__file__).resolve().parent.parent / "data" / "provinces.ya
 TITLE_WEIGHT = 3
 
 
-def fold_keep_case(text: str) -> str:
-    """Strip diacritics (đ → d) but keep letter case, so proper names stay recognisable."""
-    return strip_marks(text)
-
-
 # --- provinces ---------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -48,7 +43,7 @@ class ProvinceMatcher:
         by_name: dict[str, Province] = {}
         for province in self.provinces:
             for name in province.names:
-                by_name[fold_keep_case(normalize_text(name))] = province
+                by_name[strip_marks(normalize_text(name))] = province
         # Longest names first so "Thừa Thiên Huế" wins over "Huế".
         alternatives = sorted(by_name, key=len, reverse=True)
         self._by_name = by_name
@@ -68,7 +63,7 @@ class ProvinceMatcher:
 
     def mentions(self, text: str) -> list[Province]:
         """Every province mention in the text, in order."""
-        folded = self._exclude.sub(" ", fold_keep_case(text))
+        folded = self._exclude.sub(" ", strip_marks(text))
         return [self._by_name[m.group(1)] for m in self._pattern.finditer(folded)]
 
     def main_province(self, title: str, text: str) -> Optional[str]:

@@ -376,6 +376,15 @@ class Ingestor:
                               source=i.record.source) for i in items
             )
 
+    def _record_failed(self, exc: SQLAlchemyError, what: str, item: PreparedItem,
+                       report: IngestReport) -> None:
+        """One record's write failed: a failure of its own, or the whole batch to the spool."""
+        if self.spool is not None and is_transient(exc):
+            raise exc  # the whole batch waits in the spool
+        reason = f"{what}: {getattr(exc, 'orig', None) or exc}"
+        report.failures.append(RecordFailure(reason, item.record.position, url=item.record.url,
+                                             source=item.record.source))
+
     def _update_one(self, session: Session, item: PreparedItem, result: Optional[ClassifyResult],
                     version: Optional[str], report: IngestReport) -> None:
         try:
@@ -385,11 +394,7 @@ class Ingestor:
                 if _analysed(result):
                     store.record_mentions(session, row, item)
         except SQLAlchemyError as exc:
-            if self.spool is not None and is_transient(exc):
-                raise  # the whole batch waits in the spool
-            reason = f"could not update: {getattr(exc, 'orig', None) or exc}"
-            report.failures.append(RecordFailure(reason, item.record.position, url=item.record.url,
-                                                 source=item.record.source))
+            self._record_failed(exc, "could not update", item, report)
             return
         report.updated += 1
         report.relevant += bool(result and result.relevant)
@@ -412,15 +417,11 @@ class Ingestor:
                 if _analysed(result):
                     store.record_mentions(session, row, item)
         except SQLAlchemyError as exc:
-            if self.spool is not None and is_transient(exc):
-                raise  # the whole batch waits in the spool
             if isinstance(exc, IntegrityError) and store.existing_canonical_urls(session, [item.canonical_url]):
                 # Another crawler process stored this canonical URL after _drop_known looked.
                 report.already_stored += 1
                 return
-            reason = f"could not store: {getattr(exc, 'orig', None) or exc}"
-            report.failures.append(RecordFailure(reason, item.record.position, url=item.record.url,
-                                                 source=item.record.source))
+            self._record_failed(exc, "could not store", item, report)
             return
         # Indexed at once so that copies later in the same batch find this story.
         self.index.add(str(row.id), minhash, cluster_id)

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from models.contract import ClassifyResult
 from pipeline.prepare import PreparedItem
-from pipeline.enrich import CooperativeName, fold_keep_case
+from pipeline.enrich import CooperativeName
+from pipeline.normalize import strip_marks
 from pipeline.schema import Cooperative, CooperativeMention, IngestError, Item, StoryCluster
 
 logger = logging.getLogger(__name__)
@@ -168,7 +169,7 @@ def cooperative_id(session: Session, named: CooperativeName, province: Optional[
         if seen_at < found.first_seen_at:
             found.first_seen_at = seen_at
         # Prefer a spelling with diacritics over one typed without them.
-        if found.name == fold_keep_case(found.name) and named.name != fold_keep_case(named.name):
+        if found.name == strip_marks(found.name) and named.name != strip_marks(named.name):
             found.name = named.name
     return found.id
 
