@@ -28,9 +28,17 @@ def test_folded_key_matches_text_typed_without_diacritics() -> None:
     assert fold("Đồng Tháp") == "dong thap"
 
 
-@pytest.mark.parametrize("word", ["hoàng", "toán", "quà", "hoài", "tuyết", "khuya"])
+@pytest.mark.parametrize("word", ["hoàng", "toán", "quà", "hoài", "tuyết", "khuya", "hoặc", "ngoặt"])
 def test_tone_rule_leaves_words_with_a_following_letter_alone(word: str) -> None:
     assert normalize_text(word) == word
+    assert normalize_text(unicodedata.normalize("NFD", word)) == word
+
+
+@pytest.mark.parametrize(("old", "new"), [("hoà", "hòa"), ("Hoá", "Hóa"), ("khoẻ", "khỏe"), ("thuỷ", "thủy"),
+                                          ("HOÀ", "HÒA"), ("Uỷ ban", "Ủy ban"), ("xoè.", "xòe.")])
+def test_old_tone_placement_moves_to_the_first_vowel(old: str, new: str) -> None:
+    assert normalize_text(old) == new
+    assert normalize_text(unicodedata.normalize("NFD", old)) == new
 
 
 def test_paragraph_breaks_survive_and_blank_runs_collapse() -> None:
