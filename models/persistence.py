@@ -8,9 +8,9 @@ from typing import Any, Optional
 
 import skops.io as sio
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.pipeline import Pipeline
+from sklearn.compose import ColumnTransformer
 
-from models.classifier import CoopClassifier
+from models.classifier import CoopClassifier, stage
 from models.narratives import load_library
 from pipeline.config import get_settings
 
@@ -26,14 +26,14 @@ class ModelError(RuntimeError):
     """Raised when no usable model can be loaded."""
 
 
-def _compact(pipeline: Pipeline) -> None:
+def _compact(features: ColumnTransformer) -> None:
     """Shrink fitted vectorisers before saving.
 
     A vocabulary maps each term to a numpy integer, which skops stores as one array file
     per term (minutes to save 100k terms); plain ints are stored inline. `stop_words_` only
     documents pruned terms and may be dropped (scikit-learn says so).
     """
-    for _, transformer, _ in pipeline.named_steps["features"].transformers_:
+    for _, transformer, _ in features.transformers_:
         if isinstance(transformer, TfidfVectorizer):
             transformer.vocabulary_ = {t: int(i) for t, i in transformer.vocabulary_.items()}
             if hasattr(transformer, "stop_words_"):
@@ -43,10 +43,14 @@ def _compact(pipeline: Pipeline) -> None:
 def save_model(model: CoopClassifier, directory: Path, card: dict[str, Any]) -> Path:
     """Write the model and its card into a directory; returns the model path."""
     directory.mkdir(parents=True, exist_ok=True)
-    _compact(model.relevance)
-    _compact(model.label)
+    features = model.relevance.named_steps["features"]
+    if model.label.named_steps["features"] is not features:
+        raise ModelError("the relevance and label stages must share one fitted feature step")
+    _compact(features)
     path = directory / MODEL_FILE
-    payload = {"relevance": model.relevance, "label": model.label, "version": model.version}
+    # The shared feature step is stored once; load_model gives it back to both stages.
+    payload = {"features": features, "relevance": model.relevance.named_steps["classifier"],
+               "label": model.label.named_steps["classifier"], "version": model.version}
     tmp = path.with_suffix(".tmp")
     sio.dump(payload, tmp)
     tmp.replace(path)  # a crash mid-write never leaves a half model behind
@@ -78,8 +82,13 @@ def load_model(directory: Path, review_threshold: float = 0.6,
         raise ModelError(f"model file {path} is unreadable: {exc}") from exc
     # The narrative library is data edited by people, kept outside the model file.
     library = load_library(narratives_path or get_settings().narratives_path)
+    if "features" in payload:
+        relevance = stage(payload["features"], payload["relevance"])
+        label = stage(payload["features"], payload["label"])
+    else:  # saved before the stages shared one feature step: each stage is a whole pipeline
+        relevance, label = payload["relevance"], payload["label"]
     return CoopClassifier(
-        relevance=payload["relevance"], label=payload["label"],
+        relevance=relevance, label=label,
         version=str(payload["version"]), review_threshold=review_threshold, narratives=library,
     )
 

@@ -11,7 +11,7 @@ import sklearn
 import skops
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
-from models.classifier import RANDOM_STATE, CoopClassifier, build_pipeline
+from models.classifier import RANDOM_STATE, CoopClassifier, build_calibrated_svm, build_features, stage
 from models.contract import ClassifyResult
 from models.corpus import LabelledItem, corpus_hash, load_corpus
 from models.evaluate import evaluate
@@ -24,15 +24,14 @@ HELD_OUT_SHARE = 0.2
 
 
 def fit(items: Sequence[LabelledItem], version: str) -> CoopClassifier:
-    """Fit the relevance stage on all items and the label stage on the relevant ones."""
-    relevant = [item for item in items if item.relevant]
-    relevance = build_pipeline().fit(
-        feature_frame([i.as_input() for i in items]), [i.relevant for i in items]
-    )
-    label = build_pipeline().fit(
-        feature_frame([i.as_input() for i in relevant]), [i.label for i in relevant]
-    )
-    return CoopClassifier(relevance=relevance, label=label, version=version)
+    """Fit the features on all items, the relevance stage on all and the label stage on the relevant ones."""
+    features = build_features()
+    x = features.fit_transform(feature_frame([i.as_input() for i in items]))
+    relevance = build_calibrated_svm().fit(x, [i.relevant for i in items])
+    relevant_rows = [n for n, item in enumerate(items) if item.relevant]
+    label = build_calibrated_svm().fit(x[relevant_rows], [items[n].label for n in relevant_rows])
+    return CoopClassifier(relevance=stage(features, relevance), label=stage(features, label),
+                          version=version)
 
 
 def _strata(items: Sequence[LabelledItem]) -> list[str]:

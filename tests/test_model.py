@@ -26,6 +26,31 @@ def test_loaded_model_classifies_like_the_saved_one(model_dir: Path, classifier)
     assert again.classify(items)[0] == classifier.classify(items)[0]
 
 
+def test_both_stages_share_one_feature_step_also_after_loading(model_dir: Path, classifier) -> None:
+    loaded = load_model(model_dir)
+    assert loaded.label.named_steps["features"] is loaded.relevance.named_steps["features"]
+
+
+def test_a_model_saved_with_a_feature_step_per_stage_still_loads(tmp_path: Path, model_dir: Path,
+                                                                    classifier) -> None:
+    """Files written before the stages shared their features hold two whole pipelines."""
+    import copy
+
+    import skops.io as sio
+
+    from models.persistence import MODEL_FILE
+
+    older = tmp_path / "older"
+    older.mkdir()
+    sio.dump({"relevance": copy.deepcopy(classifier.relevance), "label": classifier.label, "version": "older"},
+             older / MODEL_FILE)
+    loaded = load_model(older)
+    assert loaded.label.named_steps["features"] is not loaded.relevance.named_steps["features"]
+    items = [ClassifyInput("1", "HTX Tân Phú mở rộng vùng trồng lúa hữu cơ",
+                           "Hợp tác xã Tân Phú liên kết với 120 hộ xã viên trồng lúa hữu cơ, giá bán cao hơn 15%.")]
+    assert loaded.classify(items)[0] == classifier.classify(items)[0]
+
+
 def test_corrupt_or_missing_model_gives_a_clear_error(tmp_path: Path, model_dir: Path) -> None:
     with pytest.raises(ModelError, match="coopwatch train"):
         load_model(tmp_path)
