@@ -91,6 +91,19 @@ class StoryIndex:
             del self._entries[oldest]
             self._lsh.remove(oldest)
 
+    def discard(self, keys: Iterable[str]) -> None:
+        """Forget items that were indexed but, in the end, not stored."""
+        for key in keys:
+            if self._entries.pop(key, None) is not None:
+                self._lsh.remove(key)
+
+    def settle(self, keys: Iterable[str], cluster_ids: dict[int, int]) -> None:
+        """Give items indexed under a provisional cluster id (a story not yet stored) its real one."""
+        for key in keys:
+            entry = self._entries.get(key)
+            if entry is not None and entry.cluster_id in cluster_ids:
+                entry.cluster_id = cluster_ids[entry.cluster_id]
+
     def find_cluster(self, minhash: MinHash) -> Optional[int]:
         """Cluster of the most similar indexed item above the Jaccard check, if any."""
         best: tuple[float, Optional[int]] = (JACCARD_MIN, None)

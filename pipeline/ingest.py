@@ -360,11 +360,13 @@ class Ingestor:
         try:
             with Session(self.engine) as session, session.begin():
                 store.lock_for_writing(session)
+                new: list[tuple[PreparedItem, Optional[ClassifyResult]]] = []
                 for item, result in zip(items, results):
                     if item.canonical_url in updates:
                         self._update_one(session, item, result, version, report)
                     else:
-                        self._write_one(session, item, result, version, report)
+                        new.append((item, result))
+                self._write_new(session, new, version, report)
         except SQLAlchemyError as exc:
             self._index_stale = True  # it holds items of the transaction that did not commit
             if self.spool is not None and is_transient(exc):
@@ -399,16 +401,80 @@ class Ingestor:
         report.updated += 1
         report.relevant += bool(result and result.relevant)
 
+    def _write_new(self, session: Session, new: Sequence[tuple[PreparedItem, Optional[ClassifyResult]]],
+                   version: Optional[str], report: IngestReport) -> None:
+        """Write a batch's new items in a few statements; one by one if any of them fails.
+
+        One by one, each item takes a savepoint and several statements (3.4 ms of CPU per
+        item on SQLite against about 1 ms in bulk). The bulk write is all or nothing, so
+        after an error each item is tried alone and only the bad ones fail.
+        """
+        if not new:
+            return
+        keys: list[str] = []
+        try:
+            with session.begin_nested():
+                joined = self._write_bulk(session, new, version, keys)
+        except SQLAlchemyError as exc:
+            self.index.discard(keys)
+            if self.spool is not None and is_transient(exc):
+                raise
+            logger.info("bulk write of %d items failed (%s); writing them one by one", len(new),
+                        str(exc).splitlines()[0])
+            for item, result in new:
+                self._write_one(session, item, result, version, report)
+            return
+        report.stored += len(new)
+        report.joined_story += joined
+        report.relevant += sum(bool(result and result.relevant) for _, result in new)
+
+    def _write_bulk(self, session: Session, new: Sequence[tuple[PreparedItem, Optional[ClassifyResult]]],
+                    version: Optional[str], keys: list[str]) -> int:
+        """Cluster, insert and index new items; returns how many joined a known story.
+
+        Every item is indexed as it is placed, so a copy later in the batch finds a story
+        first seen earlier in it; such stories carry a provisional (negative) cluster id
+        until they are inserted. `keys` collects the indexed items, for undoing on failure.
+        """
+        stories: list[list[PreparedItem]] = []  # stories first seen in this batch
+        joined: dict[int, list[PreparedItem]] = {}  # new copies of stored stories
+        placed: list[int] = []
+        for item, _ in new:
+            minhash = dedupe.from_bytes(item.minhash)
+            cluster_id = self.index.find_cluster(minhash)
+            if cluster_id is None:
+                stories.append([item])
+                cluster_id = -len(stories)
+            elif cluster_id < 0:
+                stories[-cluster_id - 1].append(item)
+            else:
+                joined.setdefault(cluster_id, []).append(item)
+            placed.append(cluster_id)
+            self.index.add(item.canonical_url, minhash, cluster_id)
+            keys.append(item.canonical_url)
+        provisional = {-n: cluster_id for n, cluster_id in enumerate(store.insert_clusters(session, stories), 1)}
+        store.grow_clusters(session, joined)
+        rows = []
+        for (item, result), cluster_id in zip(new, placed):
+            row = store.item_fields(item, result, version)
+            row["cluster_id"] = provisional.get(cluster_id, cluster_id)
+            rows.append(row)
+        item_ids = store.insert_items(session, rows)
+        store.insert_mentions(session, [(item_id, item) for item_id, (item, result) in zip(item_ids, new)
+                                        if _analysed(result)])
+        session.flush()
+        self.index.settle(keys, provisional)
+        return len(new) - len(stories)
+
     def _write_one(self, session: Session, item: PreparedItem, result: Optional[ClassifyResult],
                    version: Optional[str], report: IngestReport) -> None:
         minhash = dedupe.from_bytes(item.minhash)
         try:
             with session.begin_nested():
                 cluster_id = self.index.find_cluster(minhash)
+                joined = cluster_id is not None
                 if cluster_id is None:
                     cluster_id = store.new_cluster(session, item).id
-                else:
-                    report.joined_story += 1
                 store.add_to_cluster(session, cluster_id, item)
                 row = store.item_row(item, result, version)
                 row.cluster_id = cluster_id
@@ -426,6 +492,7 @@ class Ingestor:
         # Indexed at once so that copies later in the same batch find this story.
         self.index.add(str(row.id), minhash, cluster_id)
         report.stored += 1
+        report.joined_story += joined
         report.relevant += bool(result and result.relevant)
 
 

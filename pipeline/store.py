@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Iterable, Iterator, Optional, Sequence
+from typing import Iterable, Iterator, Mapping, Optional, Sequence
 
-from sqlalchemy import Engine, delete, select, text
+from sqlalchemy import Engine, delete, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -77,7 +77,7 @@ def new_cluster(session: Session, prepared: PreparedItem) -> StoryCluster:
     cluster = StoryCluster(
         first_outlet=prepared.record.outlet,
         first_url=prepared.canonical_url,
-        first_seen_at=prepared.published_at or prepared.record.fetched_at,
+        first_seen_at=seen_at(prepared),
         size=0,
     )
     session.add(cluster)
@@ -91,7 +91,7 @@ def add_to_cluster(session: Session, cluster_id: int, prepared: PreparedItem) ->
     if cluster is None:
         return
     cluster.size += 1
-    seen = prepared.published_at or prepared.record.fetched_at
+    seen = seen_at(prepared)
     if seen < cluster.first_seen_at:
         cluster.first_seen_at, cluster.first_outlet = seen, prepared.record.outlet
         cluster.first_url = prepared.canonical_url
@@ -103,7 +103,7 @@ def credit_earlier_copy(session: Session, copy: PreparedItem) -> None:
         select(StoryCluster).join(Item, Item.cluster_id == StoryCluster.id)
         .where(Item.content_hash == copy.content_hash).limit(1)
     ).first()
-    seen = copy.published_at or copy.record.fetched_at
+    seen = seen_at(copy)
     if cluster is not None and seen < cluster.first_seen_at:
         cluster.first_seen_at, cluster.first_outlet = seen, copy.record.outlet
         cluster.first_url = copy.canonical_url
@@ -154,33 +154,111 @@ def update_item(session: Session, prepared: PreparedItem, result: Optional[Class
 
 
 def cooperative_id(session: Session, named: CooperativeName, province: Optional[str],
-                   seen_at: datetime) -> int:
+                   when: datetime) -> int:
     """The registry id of a named cooperative, adding it on first sight."""
     found = session.scalar(select(Cooperative).where(Cooperative.key == named.key))
     if found is None:
         try:
             with session.begin_nested():
-                found = Cooperative(key=named.key, name=named.name, kind=named.kind,
-                                    province=province, first_seen_at=seen_at)
+                found = _registry_entry(named, province, when)
                 session.add(found)
         except IntegrityError:  # another ingest process added it a moment ago
             found = session.scalars(select(Cooperative).where(Cooperative.key == named.key)).one()
     else:
-        if seen_at < found.first_seen_at:
-            found.first_seen_at = seen_at
-        # Prefer a spelling with diacritics over one typed without them.
-        if found.name == strip_marks(found.name) and named.name != strip_marks(named.name):
-            found.name = named.name
+        _note_sighting(found, named, when)
     return found.id
+
+
+def _registry_entry(named: CooperativeName, province: Optional[str], when: datetime) -> Cooperative:
+    return Cooperative(key=named.key, name=named.name, kind=named.kind, province=province,
+                       first_seen_at=when)
+
+
+def _note_sighting(found: Cooperative, named: CooperativeName, when: datetime) -> None:
+    """Keep the earliest sighting and the best spelling of a registered cooperative."""
+    if when < found.first_seen_at:
+        found.first_seen_at = when
+    # Prefer a spelling with diacritics over one typed without them.
+    if found.name == strip_marks(found.name) and named.name != strip_marks(named.name):
+        found.name = named.name
 
 
 def record_mentions(session: Session, item: Item, prepared: PreparedItem) -> int:
     """Add the item's named cooperatives to the registry with one mention each."""
-    seen_at = prepared.published_at or prepared.record.fetched_at
+    when = seen_at(prepared)
     for named in prepared.enrichment.cooperatives:
-        coop_id = cooperative_id(session, named, prepared.enrichment.province, seen_at)
-        session.add(CooperativeMention(cooperative_id=coop_id, item_id=item.id, mentioned_at=seen_at))
+        coop_id = cooperative_id(session, named, prepared.enrichment.province, when)
+        session.add(CooperativeMention(cooperative_id=coop_id, item_id=item.id, mentioned_at=when))
     return len(prepared.enrichment.cooperatives)
+
+
+# Bulk writes: a batch of new items in a handful of statements instead of several per item.
+# Any error rolls the whole bulk write back; ingest then writes the items one by one, so
+# one bad record still fails alone (Ingestor._write_new).
+
+
+def insert_clusters(session: Session, stories: Sequence[Sequence[PreparedItem]]) -> list[int]:
+    """Create one story cluster per group of copies first seen in this batch; their ids in order."""
+    if not stories:
+        return []
+    rows = []
+    for copies in stories:
+        first = min(copies, key=seen_at)  # the earliest copy, the first of equals
+        rows.append(dict(first_outlet=first.record.outlet, first_url=first.canonical_url,
+                         first_seen_at=seen_at(first), size=len(copies)))
+    statement = insert(StoryCluster).returning(StoryCluster.id, sort_by_parameter_order=True)
+    return list(session.scalars(statement, rows))
+
+
+def grow_clusters(session: Session, joined: Mapping[int, Sequence[PreparedItem]]) -> None:
+    """Count new copies of stored stories, keeping the earliest outlet as the first one."""
+    if not joined:
+        return
+    for cluster in session.scalars(select(StoryCluster).where(StoryCluster.id.in_(list(joined)))):
+        copies = joined[cluster.id]
+        cluster.size += len(copies)
+        first = min(copies, key=seen_at)
+        if seen_at(first) < cluster.first_seen_at:
+            cluster.first_seen_at, cluster.first_outlet = seen_at(first), first.record.outlet
+            cluster.first_url = first.canonical_url
+
+
+def insert_items(session: Session, rows: Sequence[dict[str, object]]) -> list[int]:
+    """Insert item rows (item_fields plus cluster_id); their ids in order."""
+    if not rows:
+        return []
+    statement = insert(Item).returning(Item.id, sort_by_parameter_order=True)
+    return list(session.scalars(statement, list(rows)))
+
+
+def insert_mentions(session: Session, items: Sequence[tuple[int, PreparedItem]]) -> int:
+    """Register the named cooperatives of stored (item id, prepared) pairs, one mention each."""
+    keys = {named.key for _, prepared in items for named in prepared.enrichment.cooperatives}
+    if not keys:
+        return 0
+    registry = {c.key: c for c in session.scalars(select(Cooperative).where(Cooperative.key.in_(keys)))}
+    mentions: list[tuple[Cooperative, int, datetime]] = []
+    for item_id, prepared in items:
+        when = seen_at(prepared)
+        for named in prepared.enrichment.cooperatives:
+            found = registry.get(named.key)
+            if found is None:
+                found = registry[named.key] = _registry_entry(named, prepared.enrichment.province, when)
+                session.add(found)
+            else:
+                _note_sighting(found, named, when)
+            mentions.append((found, item_id, when))
+    session.flush()  # new registry entries get their ids
+    session.execute(insert(CooperativeMention), [
+        dict(cooperative_id=found.id, item_id=item_id, mentioned_at=when)
+        for found, item_id, when in mentions
+    ])
+    return len(mentions)
+
+
+def seen_at(prepared: PreparedItem) -> datetime:
+    """When an item appeared: its publication time, else when it was fetched."""
+    return prepared.published_at or prepared.record.fetched_at
 
 
 def log_errors(engine: Engine, errors: Sequence[IngestError]) -> None:

@@ -135,3 +135,50 @@ def test_parallel_ingest_stores_the_same_as_one_process(tmp_path, classifier, db
     single, parallel = run(f"sqlite:///{tmp_path / 'one.db'}", 1), run(db_url, 2)
     assert len(single) == 8
     assert parallel == single
+
+
+_REJECT_TRIGGER = {
+    "sqlite": ["CREATE TRIGGER reject_outlet BEFORE INSERT ON items WHEN NEW.outlet = 'rejected' "
+               "BEGIN SELECT RAISE(ABORT, 'rejected by the test trigger'); END"],
+    "postgresql": [
+        "CREATE FUNCTION reject_outlet() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "IF NEW.outlet = 'rejected' THEN RAISE EXCEPTION 'rejected by the test trigger'; END IF; "
+        "RETURN NEW; END $$",
+        "CREATE TRIGGER reject_outlet BEFORE INSERT ON items FOR EACH ROW EXECUTE FUNCTION reject_outlet()",
+    ],
+}
+
+
+def test_a_record_the_database_rejects_fails_alone_and_leaves_no_trace(engine, classifier) -> None:
+    """Items are written in bulk; when the database refuses one, the rest are still stored."""
+    from sqlalchemy import text
+
+    with engine.begin() as connection:
+        for statement in _REJECT_TRIGGER[engine.dialect.name]:
+            connection.execute(text(statement))
+    first, earliest, last = wire_copies()
+    earliest.outlet = "rejected"
+    other = RawRecord(url="https://nongthonmoi.example.vn/sat-lo.html", source="n", outlet="nongthonmoi",
+                      html=article_html(make_article("sat-lo", "nongthonmoi", OTHER_BODY, title="Sạt lở")))
+    ingestor = Ingestor(engine, classifier)
+    report = ingestor.ingest([first, earliest, last, other])
+    assert report.stored == 3 and report.joined_story == 1
+    assert [f.url for f in report.failures] == [earliest.url]
+    assert "rejected by the test trigger" in report.failures[0].reason
+    with Session(engine) as session:
+        assert session.scalars(select(IngestError.url)).all() == [earliest.url]
+        clusters = session.scalars(select(StoryCluster).order_by(StoryCluster.size.desc())).all()
+        # The refused copy is counted nowhere: the story's first outlet is the earliest stored one.
+        assert [c.size for c in clusters] == [2, 1]
+        assert clusters[0].first_outlet == "nongthonmoi"
+        assert session.scalar(select(func.count(Item.id))) == 3
+
+    with engine.begin() as connection:
+        connection.execute(text("DROP TRIGGER reject_outlet" + (" ON items" if engine.dialect.name == "postgresql" else "")))
+    earliest = wire_copies()[1]  # ingest consumed the first record's page
+    earliest.outlet = "rejected"
+    again = ingestor.ingest([earliest])  # the same process: its story index must hold no trace of the refusal
+    assert again.stored == 1 and again.joined_story == 1
+    with Session(engine) as session:
+        story = session.scalars(select(StoryCluster).order_by(StoryCluster.size.desc())).first()
+        assert story.size == 3 and story.first_outlet == "rejected"
