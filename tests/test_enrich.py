@@ -56,6 +56,14 @@ def test_sector_needs_more_than_one_passing_cue() -> None:
     assert main_sector("", "HTX van tai Thang Loi mo tuyen xe buyt moi") == "transport"
 
 
+def test_sector_cues_never_span_a_line_or_a_comma_and_never_overlap() -> None:
+    assert main_sector("", "Xã có nghề nuôi\ntôm và nuôi, cá") is None
+    assert main_sector("", "Xã có nghề nuôi tôm và nuôi cá") == "aquaculture"
+    # "bến xe buýt" holds two transport cues that overlap: it counts once, as one cue.
+    assert main_sector("", "Khai trương bến xe buýt") is None
+    assert main_sector("", "Khai trương bến xe buýt và tuyến xe mới") == "transport"
+
+
 def test_named_cooperatives_and_not_generic_mentions() -> None:
     text = normalize_text(
         "Giám đốc HTX Nông nghiệp Tân Phú (Thái Bình) cho biết. Hợp tác xã rau an toàn Đông Dư "
