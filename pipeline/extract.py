@@ -73,7 +73,8 @@ def extract_article(html: str, url: str | None = None) -> Extracted:
         tree = lxml.html.fromstring(html)
     except (lxml.etree.ParserError, ValueError) as exc:
         raise ExtractionError(f"unparseable HTML: {exc}") from exc
-    lead, published = _lead(tree), page_date(tree)
+    metas = meta_values(tree)
+    lead, published = _lead(tree, metas), page_date(tree, metas)
     # Read once by lxml; trafilatura takes the tree, without the page's footer.
     _drop_page_chrome(tree)
     document = trafilatura.bare_extraction(
@@ -82,7 +83,7 @@ def extract_article(html: str, url: str | None = None) -> Extracted:
     text = (getattr(document, "text", None) or "").strip()
     if len(text) < MIN_ARTICLE_CHARS:
         raise ExtractionError("no article text found in the page")
-    title = (getattr(document, "title", None) or _meta(tree, "og:title") or "").strip()
+    title = (getattr(document, "title", None) or metas.get("og:title") or "").strip()
     # Some pages put the headline inside the article container; it is not body text.
     first, _, rest = text.partition("\n")
     if title and first.strip() == title and rest.strip():
@@ -94,16 +95,17 @@ def extract_article(html: str, url: str | None = None) -> Extracted:
         title=title,
         lead=lead,
         text=text,
-        author=getattr(document, "author", None) or _meta(tree, "author"),
+        author=getattr(document, "author", None) or metas.get("author"),
         published_at=published,
         language=detect_language(text),
     )
 
 
-def page_date(tree: lxml.html.HtmlElement) -> Optional[datetime]:
+def page_date(tree: lxml.html.HtmlElement, metas: Optional[dict[str, str]] = None) -> Optional[datetime]:
     """Publication date: meta tags, then JSON-LD, then a Vietnamese byline; never the licence."""
+    metas = meta_values(tree) if metas is None else metas
     for key in _META_DATE_KEYS:
-        value = _meta(tree, key)
+        value = metas.get(key)
         if value and (parsed := _parse_iso(value)):
             return parsed
     for value in _jsonld_values(tree, "datePublished"):
@@ -152,12 +154,20 @@ def _parse_iso(value: str) -> Optional[datetime]:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=VN_TZ)
 
 
-def _meta(tree: lxml.html.HtmlElement, key: str) -> Optional[str]:
+def meta_values(tree: lxml.html.HtmlElement) -> dict[str, str]:
+    """Content of the page's <meta> tags by lower-cased key, read in one pass.
+
+    A key given as property= wins over name=, and that over itemprop=; among equals the
+    first on the page.
+    """
+    values: dict[str, str] = {}
+    elements = tree.xpath("//meta[@content]")
     for attr in ("property", "name", "itemprop"):
-        for element in tree.xpath(f"//meta[@{attr}]"):
-            if element.get(attr, "").lower() == key.lower() and element.get("content"):
-                return str(element.get("content")).strip()
-    return None
+        for element in elements:
+            key, content = element.get(attr), element.get("content")
+            if key and content:
+                values.setdefault(key.lower(), str(content).strip())
+    return values
 
 
 def _jsonld_values(tree: lxml.html.HtmlElement, key: str) -> Iterator[Any]:
@@ -171,15 +181,24 @@ def _jsonld_values(tree: lxml.html.HtmlElement, key: str) -> Iterator[Any]:
                 yield node[key]
 
 
-def _lead(tree: lxml.html.HtmlElement) -> str:
+# Every element that may hold the sapo, found in one pass over the page.
+_LEAD_CANDIDATES = lxml.etree.XPath(
+    "//*[self::p or self::div or self::h2][" + " or ".join(
+        f"contains(concat(' ', normalize-space(@class), ' '), ' {cls} ')" for cls in _LEAD_CLASSES
+    ) + "]"
+)
+
+
+def _lead(tree: lxml.html.HtmlElement, metas: dict[str, str]) -> str:
     """The sapo: trafilatura drops it, so take its own element or the meta description."""
-    for cls in _LEAD_CLASSES:
-        found = tree.xpath(
-            f"//*[self::p or self::div or self::h2][contains(concat(' ', normalize-space(@class), ' '), ' {cls} ')]"
-        )
-        if found and (text := found[0].text_content().strip()):
-            return " ".join(text.split())
-    return (_meta(tree, "description") or _meta(tree, "og:description") or "").strip()
+    candidates = [(set((element.get("class") or "").split()), element) for element in _LEAD_CANDIDATES(tree)]
+    for cls in _LEAD_CLASSES:  # in order of preference, then first on the page
+        for classes, element in candidates:
+            if cls in classes:
+                if text := element.text_content().strip():
+                    return " ".join(text.split())
+                break
+    return (metas.get("description") or metas.get("og:description") or "").strip()
 
 
 def detect_language(text: str) -> Optional[str]:
