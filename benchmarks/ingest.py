@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+from dataclasses import dataclass
 import json
 import multiprocessing
 import os
@@ -89,9 +90,9 @@ def _bare(html: str) -> bool:
                                        with_metadata=True) is not None
 
 
-def bare_extraction(path: Path, processes: int) -> float:
-    """Seconds for bare trafilatura over every page of the file."""
-    started = time.perf_counter()
+def bare_extraction(path: Path, processes: int) -> tuple[float, float]:
+    """Seconds, and CPU seconds in one process, of bare trafilatura over every page of the file."""
+    started, cpu = time.perf_counter(), time.process_time()
     if processes == 1:
         for html in pages(path):
             _bare(html)
@@ -99,11 +100,19 @@ def bare_extraction(path: Path, processes: int) -> float:
         with multiprocessing.get_context("forkserver").Pool(processes) as pool:
             for _ in pool.imap_unordered(_bare, pages(path), chunksize=16):
                 pass
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
-def run_ingest(path: Path, workdir: Path, model_dir: Path, workers: int) -> tuple[float, float, str]:
-    """Seconds and peak memory (MB of PSS, process plus workers) of `coopwatch ingest` on a fresh DB."""
+@dataclass
+class IngestRun:
+    seconds: float
+    peak_mb: float  # PSS of the process plus its workers
+    cpu_seconds: float  # user + system of the process and its workers
+    summary: str
+
+
+def run_ingest(path: Path, workdir: Path, model_dir: Path, workers: int) -> IngestRun:
+    """Time, peak memory and CPU of `coopwatch ingest` on a fresh database."""
     database = workdir / f"bench-{path.stem}.db"
     database.unlink(missing_ok=True)
     env = dict(os.environ, COOPWATCH_DATABASE_URL=f"sqlite:///{database}",
@@ -114,14 +123,20 @@ def run_ingest(path: Path, workdir: Path, model_dir: Path, workers: int) -> tupl
     process = psutil.Popen([*coopwatch, "ingest", "--input", str(path), "--workers", str(workers)], env=env,
                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     peak = 0
-    while process.poll() is None:
+    while True:
+        # wait4 reaps the process with its resource usage, which includes the workers it joined.
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            break
         peak = max(peak, _tree_rss(process))
         time.sleep(0.1)
     seconds = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
     output = process.stdout.read() if process.stdout else ""
     if process.returncode != 0:
         raise SystemExit(f"coopwatch ingest failed ({process.returncode}): {output}")
-    return seconds, peak / 2**20, output.strip().splitlines()[-1] if output.strip() else ""
+    return IngestRun(seconds, peak / 2**20, usage.ru_utime + usage.ru_stime,
+                     output.strip().splitlines()[-1] if output.strip() else "")
 
 
 def _tree_rss(process: psutil.Process) -> int:
@@ -161,23 +176,25 @@ def main() -> None:
     print(f"{args.records:,} records ({size_mb:,.0f} MB of JSONL), one real page in {args.shared_every}; "
           f"{args.workers} workers on {os.cpu_count()} cores")
 
-    bare_one = bare_extraction(big, 1)
-    bare_all = bare_extraction(big, args.workers)
-    seconds, peak, summary = run_ingest(big, workdir, model_dir, args.workers)
-    small_seconds, small_peak, _ = run_ingest(small, workdir, model_dir, args.workers)
+    bare_one, bare_cpu = bare_extraction(big, 1)
+    bare_all, _ = bare_extraction(big, args.workers)
+    run = run_ingest(big, workdir, model_dir, args.workers)
+    small_run = run_ingest(small, workdir, model_dir, args.workers)
 
-    rate = args.records / seconds
-    print(f"bare trafilatura, 1 process:  {args.records / bare_one:8.1f} pages/s")
+    rate = args.records / run.seconds
+    print(f"bare trafilatura, 1 process:  {args.records / bare_one:8.1f} pages/s "
+          f"({1000 * bare_cpu / args.records:.1f} ms of CPU a page)")
     print(f"bare trafilatura, {args.workers} processes: {args.records / bare_all:8.1f} pages/s")
-    print(f"coopwatch ingest ({args.workers} workers): {rate:8.1f} records/s, {seconds:.0f} s, "
-          f"peak memory {peak:,.0f} MB")
-    print(f"  {summary}")
-    print(f"coopwatch ingest of {args.small:,} records: {args.small / small_seconds:.1f} records/s, "
-          f"peak memory {small_peak:,.0f} MB (memory does not grow with input size: "
-          f"{peak / small_peak:.2f}x for {args.records / args.small:.0f}x the records)")
+    print(f"coopwatch ingest ({args.workers} workers): {rate:8.1f} records/s, {run.seconds:.0f} s, "
+          f"peak memory {run.peak_mb:,.0f} MB, {1000 * run.cpu_seconds / args.records:.1f} ms of CPU "
+          f"a record (process and workers, start-up included)")
+    print(f"  {run.summary}")
+    print(f"coopwatch ingest of {args.small:,} records: {args.small / small_run.seconds:.1f} records/s, "
+          f"peak memory {small_run.peak_mb:,.0f} MB (memory does not grow with input size: "
+          f"{run.peak_mb / small_run.peak_mb:.2f}x for {args.records / args.small:.0f}x the records)")
     print(f"ratio to bare extraction in 1 process: {rate * bare_one / args.records:.2f} (target >= 0.7); "
           f"to bare extraction in {args.workers} processes: {rate * bare_all / args.records:.2f}")
-    print(f"peak memory under 1 GB: {'yes' if peak < 1024 else 'NO'}")
+    print(f"peak memory under 1 GB: {'yes' if run.peak_mb < 1024 else 'NO'}")
 
 
 if __name__ == "__main__":
