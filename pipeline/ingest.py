@@ -450,6 +450,7 @@ class Ingestor:
             else:
                 joined.setdefault(cluster_id, []).append(item)
             placed.append(cluster_id)
+            # Keyed by canonical URL, as the row id is not known yet; any key unique to the item will do.
             self.index.add(item.canonical_url, minhash, cluster_id)
             keys.append(item.canonical_url)
         provisional = {-n: cluster_id for n, cluster_id in enumerate(store.insert_clusters(session, stories), 1)}
