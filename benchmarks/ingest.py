@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from dataclasses import dataclass
 import json
 import multiprocessing
 import os
@@ -103,7 +102,7 @@ def bare_extraction(path: Path, processes: int) -> tuple[float, float]:
     return time.perf_counter() - started, time.process_time() - cpu
 
 
-@dataclass
+@dataclasses.dataclass
 class IngestRun:
     seconds: float
     peak_mb: float  # PSS of the process plus its workers
