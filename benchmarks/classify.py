@@ -17,7 +17,7 @@ from models.corpus import load_corpus  # noqa: E402
 from models.features import feature_frame  # noqa: E402
 from models.persistence import load_model, model_exists  # noqa: E402
 from models.train import train  # noqa: E402
-from pipeline.config import get_settings  # noqa: E402
+from pipeline.core.config import get_settings  # noqa: E402
 
 BATCH = 10_000
 
@@ -29,7 +29,7 @@ def main() -> None:
         model_dir = Path(tempfile.mkdtemp()) / "model"
         train(settings.training_dir, model_dir)
     started = time.perf_counter()
-    model = load_model(model_dir)
+    model = load_model(model_dir, narratives_path=settings.narratives_path)
     load_seconds = time.perf_counter() - started
 
     corpus = load_corpus(settings.training_dir)

@@ -125,7 +125,7 @@ def main() -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
     work = Path(tempfile.mkdtemp())
-    from pipeline.db import migrate
+    from pipeline.core.db import migrate
 
     env = {**os.environ, "COOPWATCH_DATABASE_URL": f"sqlite:///{work / 'bench.db'}", "PYTHONPATH": str(ROOT)}
     migrate(env["COOPWATCH_DATABASE_URL"])

@@ -38,9 +38,9 @@ from sqlalchemy.orm import Session  # noqa: E402
 from dashboard.queries import (  # noqa: E402
     Filters, _date_bounds, _filter_options, _top_stories, _volume, default_filters,
 )
-from pipeline.db import make_engine, migrate  # noqa: E402
-from pipeline.review import review_queue  # noqa: E402
-from pipeline.schema import Item, Review, StoryCluster  # noqa: E402
+from pipeline.core.db import make_engine, migrate  # noqa: E402
+from pipeline.review.workflow import review_queue  # noqa: E402
+from pipeline.core.schema import Item, Review, StoryCluster  # noqa: E402
 
 TARGET_SECONDS = 1.5
 END = datetime(2026, 11, 22, 17, 0, tzinfo=timezone.utc)

@@ -37,7 +37,7 @@ from crawlers.demosite.content import load_articles  # noqa: E402
 from crawlers.demosite.render import article_page  # noqa: E402
 from models.persistence import model_exists  # noqa: E402
 from models.train import train  # noqa: E402
-from pipeline.config import get_settings  # noqa: E402
+from pipeline.core.config import get_settings  # noqa: E402
 
 SHARED_ARTICLES = ("VnExpress_2025_10_22.html", "baochinhphu_article.html", "baodautu_article.html",
                    "cafef_article.html", "dantri_article.html", "nld_article.html",

@@ -36,8 +36,8 @@ from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.exc import OperationalError  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from pipeline.db import migrate  # noqa: E402
-from pipeline.schema import CrawlRun, Item  # noqa: E402
+from pipeline.core.db import migrate  # noqa: E402
+from pipeline.core.schema import CrawlRun, Item  # noqa: E402
 from tests.big_site import serve_big_site, sources_yaml  # noqa: E402
 
 ADMIN_URL = os.environ.get("COOPWATCH_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -49,7 +49,7 @@ def model_dir() -> Path:
     """The configured model, else one trained into a temporary folder (as in production)."""
     from models.persistence import model_exists
     from models.train import train
-    from pipeline.config import get_settings
+    from pipeline.core.config import get_settings
 
     settings = get_settings()
     if model_exists(settings.model_dir):

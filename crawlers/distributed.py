@@ -45,8 +45,8 @@ from sqlalchemy.orm import Session
 from twisted.internet import task
 
 from crawlers.pipelines import IngestPipeline
-from pipeline.runtime import shared_engine
-from pipeline.schema import Item
+from pipeline.ingest.runtime import shared_engine
+from pipeline.core.schema import Item
 
 logger = logging.getLogger(__name__)
 
@@ -247,7 +247,7 @@ class FingerprintDupeFilter(RFPDupeFilter):
 class DistributedIngestPipeline(IngestPipeline):
     """The ingest pipeline, first learning the stories other crawler processes stored.
 
-    Each process keeps its own story index (pipeline.dedupe.StoryIndex). Before each batch
+    Each process keeps its own story index (pipeline.ingest.dedupe.StoryIndex). Before each batch
     it adds the items stored since it last looked, so a copy of a story stored by another
     process joins that story's cluster. Two copies ingested in the same instant by two
     processes can still start two clusters; storage itself stays exact (unique canonical URL).

@@ -11,9 +11,9 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from pipeline.runtime import shared_engine
-from pipeline.schema import Item
-from pipeline.urls import InvalidURL, canonicalize
+from pipeline.ingest.runtime import shared_engine
+from pipeline.core.schema import Item
+from pipeline.core.urls import InvalidURL, canonicalize
 from scrapy.utils.httpobj import urlparse_cached
 
 logger = logging.getLogger(__name__)

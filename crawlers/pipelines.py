@@ -1,4 +1,4 @@
-"""Item pipeline: a thin adapter that hands spider items to pipeline.ingest in batches."""
+"""Item pipeline: a thin adapter that hands spider items to pipeline.ingest.ingestor in batches."""
 from __future__ import annotations
 
 import logging
@@ -6,9 +6,10 @@ from typing import Optional
 
 from scrapy.crawler import Crawler
 
-from crawlers.items import RawItem
-from pipeline.ingest import IngestReport, Ingestor
-from pipeline.runtime import shared_ingestor
+from pipeline.ingest.ingestor import Ingestor
+from pipeline.ingest.records import RawRecord
+from pipeline.ingest.summary import IngestReport
+from pipeline.ingest.runtime import shared_ingestor
 
 logger = logging.getLogger(__name__)
 
@@ -19,7 +20,7 @@ class IngestPipeline:
     def __init__(self, batch_size: int, crawler: Optional[Crawler] = None) -> None:
         self.batch_size = batch_size
         self.crawler = crawler
-        self.buffer: list[RawItem] = []
+        self.buffer: list[RawRecord] = []
         self.report = IngestReport()
         self.ingestor: Optional[Ingestor] = None
 
@@ -30,7 +31,7 @@ class IngestPipeline:
     def open_spider(self) -> None:
         self.ingestor = shared_ingestor()
 
-    def process_item(self, item: RawItem) -> RawItem:
+    def process_item(self, item: RawRecord) -> RawRecord:
         self.buffer.append(item)
         if len(self.buffer) >= self.batch_size:
             self._flush()
@@ -49,4 +50,4 @@ class IngestPipeline:
         if not self.buffer or self.ingestor is None:
             return
         batch, self.buffer = self.buffer, []
-        self.report.add(self.ingestor.ingest_batch([item.to_record() for item in batch]))
+        self.report.add(self.ingestor.ingest_batch(batch))

@@ -11,7 +11,7 @@ from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Response
 
-from pipeline.schema import utcnow
+from pipeline.core.schema import utcnow
 
 logger = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ from crawlers.spiders.rss import RssSpider
 from crawlers.spiders.section import SectionSpider
 from crawlers.spiders.sitemap import SitemapSpider
 from crawlers.spiders.social_feeds import ForumSpider, YoutubeSpider
-from pipeline.health import record_run
-from pipeline.ingest import IngestReport
-from pipeline.runtime import shared_engine
-from pipeline.schema import CrawlRun, utcnow
+from pipeline.core.health import record_run
+from pipeline.ingest.summary import IngestReport
+from pipeline.ingest.runtime import shared_engine
+from pipeline.core.schema import CrawlRun, utcnow
 
 logger = logging.getLogger(__name__)
 

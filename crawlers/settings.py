@@ -43,7 +43,7 @@ COOPWATCH_RETRY_MAX_DELAY = 120.0
 ITEM_PIPELINES = {
     "crawlers.pipelines.IngestPipeline": 300,
 }
-# Items are handed to pipeline.ingest in batches of this size.
+# Items are handed to pipeline.ingest.ingestor in batches of this size.
 COOPWATCH_INGEST_BATCH = int(os.environ.get("COOPWATCH_INGEST_BATCH", "50"))
 
 # `coopwatch crawl --distributed` (crawlers/distributed.py): the frontier shared in Redis.

@@ -5,9 +5,9 @@ import streamlit as st
 
 from dashboard.i18n import t
 from dashboard.queries import engine
-from pipeline.config import get_settings
-from pipeline.security import demo_accounts_in_use
-from pipeline.users import authenticate
+from pipeline.core.config import get_settings
+from pipeline.core.security import demo_accounts_in_use
+from pipeline.core.users import authenticate
 
 
 def current_role() -> str | None:

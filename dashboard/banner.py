@@ -12,7 +12,7 @@ import streamlit as st
 
 from dashboard.i18n import t
 from dashboard.queries import engine, unhealthy_sources
-from pipeline.health import FAILURES_IN_A_ROW, SourceHealth
+from pipeline.core.health import FAILURES_IN_A_ROW, SourceHealth
 
 VN_TZ = timezone(timedelta(hours=7))
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$])")
@@ -53,8 +53,8 @@ ALERT_DAYS = 2
 @st.cache_data(ttl=60)
 def recent_alert_lines(lang: str) -> list[str]:
     """One sentence per recent spike alert, newest first (cached for a minute)."""
-    from pipeline.alerts import NARRATIVE, recent_alerts
-    from pipeline.schema import utcnow
+    from pipeline.watch.alerts import NARRATIVE, recent_alerts
+    from pipeline.core.schema import utcnow
 
     lines = []
     for alert in recent_alerts(engine(), utcnow() - timedelta(days=ALERT_DAYS)):

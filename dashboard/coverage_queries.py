@@ -15,9 +15,9 @@ from sqlalchemy import ColumnElement, Engine, Select, Subquery, case, distinct, 
 from sqlalchemy.orm import Session
 
 from dashboard.queries import engine
-from pipeline.confirmed import confirmed_count, effective_label, item_time, latest_decisions
-from pipeline.schema import Cooperative, CooperativeMention, Item, StoryCluster
-from pipeline.weeks import VN_TZ, day_start
+from pipeline.review.decisions import confirmed_count, effective_label, item_time, latest_decisions
+from pipeline.core.schema import Cooperative, CooperativeMention, Item, StoryCluster
+from pipeline.core.weeks import VN_TZ, day_start
 
 DEFAULT_DAYS = 30
 TOP_COOPERATIVES = 20

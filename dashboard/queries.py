@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select, operators
 from sqlalchemy.sql.elements import UnaryExpression
 
-from pipeline.health import SourceHealth, source_health
-from pipeline.config import get_settings
-from pipeline.db import make_engine
-from pipeline.schema import CrawlRun, Item, StoryCluster, utcnow
+from pipeline.core.health import SourceHealth, source_health
+from pipeline.core.config import get_settings
+from pipeline.core.db import make_engine
+from pipeline.core.schema import CrawlRun, Item, StoryCluster, utcnow
 
 VN = timezone(timedelta(hours=7))
 # Filter value standing for "no label": items the model judged not relevant (or unclassified).
@@ -37,7 +37,7 @@ WIDE_PERIOD_SHARE = 0.25
 def engine() -> Engine:
     """The dashboard's database engine.
 
-    Made here rather than through pipeline.runtime, whose imports (classifier, ingest,
+    Made here rather than through pipeline.ingest.runtime, whose imports (classifier, ingest,
     extraction) cost the first page view about 9 s and which the dashboard never uses.
     """
     return make_engine(get_settings().database_url)
@@ -227,7 +227,7 @@ def default_filters(bounds: Optional[tuple[date, date]], today: Optional[date] =
 
 @st.cache_data(ttl=60)
 def source_health_rows() -> list[SourceHealth]:
-    """Health of every crawled source (pipeline.health rules), by source name."""
+    """Health of every crawled source (pipeline.core.health rules), by source name."""
     return source_health(engine())
 
 

@@ -9,11 +9,12 @@ from sqlalchemy.orm import Session
 
 from dashboard.queries import engine
 from models.narratives import NarrativeLibrary, load_library
-from pipeline.config import get_settings
-from pipeline.confirmed import item_time
-from pipeline.report import WeeklyReport, build_report
-from pipeline.report_render import Block, document, render
-from pipeline.weeks import Week, weeks_between
+from pipeline.core.config import get_settings
+from pipeline.review.decisions import item_time
+from pipeline.report.build import WeeklyReport, build_report
+from pipeline.report.document import Block, document
+from pipeline.report.render import render
+from pipeline.core.weeks import Week, weeks_between
 
 
 def _report_weeks(db: Engine) -> list[str]:

@@ -1,9 +1,9 @@
-"""Read queries of the review page (Rà soát), cached; writes go through pipeline.review.
+"""Read queries of the review page (Rà soát), cached; writes go through pipeline.review.workflow.
 
 Each query is a plain function taking an engine, with a cached wrapper of the same name
 without the leading underscore that the page calls. The cache is short and cleared after
 every action of this session; a stale screen is harmless because every write names the
-review it last saw and is refused when someone acted since (pipeline.review.ReviewConflict).
+review it last saw and is refused when someone acted since (pipeline.review.workflow.ReviewConflict).
 """
 from __future__ import annotations
 
@@ -19,19 +19,21 @@ from sqlalchemy.orm import Session
 
 from dashboard.queries import engine
 from models.narratives import Narrative, NarrativeError, NarrativeLibrary
-from pipeline.config import get_settings
-from pipeline.review import (
-    REVIEWER_ROLES,
+from pipeline.core.config import get_settings
+from pipeline.review.agreement import (
     AgreementReport,
     agreement_report,
-    current_assignees,
     double_review_progress,
-    item_state,
     pending_double_reviews,
+)
+from pipeline.review.workflow import (
+    REVIEWER_ROLES,
+    current_assignees,
+    item_state,
     review_queue,
     settled_items,
 )
-from pipeline.schema import Item, Review, StoryCluster, User
+from pipeline.core.schema import Item, Review, StoryCluster, User
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +57,7 @@ class ItemDetail:
     confidence: Optional[float]
     reasons: list[str]
     narrative_id: Optional[str]
-    state: dict[str, Any]  # pipeline.review.ItemState as a dict
+    state: dict[str, Any]  # pipeline.review.workflow.ItemState as a dict
     copies: list[dict[str, Any]]  # other items of the same story
     history: list[dict[str, Any]]  # every review of the item, oldest first
 

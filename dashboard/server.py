@@ -16,7 +16,7 @@ from starlette.middleware import Middleware
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.config import get_settings  # noqa: E402
+from pipeline.core.config import get_settings  # noqa: E402
 
 APP_SCRIPT = Path(__file__).resolve().parent / "app.py"
 

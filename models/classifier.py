@@ -16,7 +16,7 @@ from sklearn.svm import LinearSVC
 from models.contract import ClassifyInput, ClassifyResult, sentiment_of
 from models.features import TOKEN_PATTERN, feature_frame, mentions_cooperatives
 from models.narratives import NarrativeLibrary
-from pipeline.relevance import passing_mention
+from models.relevance import passing_mention
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from typing import Sequence
 import pandas as pd
 
 from models.contract import ClassifyInput
-from pipeline.normalize import fold, normalize_text
+from pipeline.core.normalize import fold, normalize_text
 
 # The label is decided by the headline and lead first (LABELS.md rule 4); long bodies add
 # little beyond their first part and cost time.

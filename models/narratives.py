@@ -9,7 +9,7 @@ from typing import Any, Optional
 
 import yaml
 
-from pipeline.normalize import fold, normalize_text
+from pipeline.core.normalize import fold, normalize_text
 
 logger = logging.getLogger(__name__)
 

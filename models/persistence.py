@@ -12,7 +12,6 @@ from sklearn.compose import ColumnTransformer
 
 from models.classifier import CoopClassifier, stage
 from models.narratives import load_library
-from pipeline.config import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +65,11 @@ def model_exists(directory: Path) -> bool:
 
 def load_model(directory: Path, review_threshold: float = 0.6,
                narratives_path: Optional[Path] = None) -> CoopClassifier:
-    """Load a model saved by save_model, refusing types outside the trusted libraries."""
+    """Load a model saved by save_model, refusing types outside the trusted libraries.
+
+    The narrative library is data edited by people, kept outside the model file: the caller
+    passes its path (from the configuration); without one, misleading items get no narrative.
+    """
     path = directory / MODEL_FILE
     if not path.is_file():
         raise ModelError(f"no model at {path}; run `coopwatch train` first")
@@ -80,8 +83,7 @@ def load_model(directory: Path, review_threshold: float = 0.6,
         raise
     except Exception as exc:  # skops raises many kinds of errors on a corrupt file
         raise ModelError(f"model file {path} is unreadable: {exc}") from exc
-    # The narrative library is data edited by people, kept outside the model file.
-    library = load_library(narratives_path or get_settings().narratives_path)
+    library = load_library(narratives_path) if narratives_path is not None else None
     if "features" in payload:
         relevance = stage(payload["features"], payload["relevance"])
         label = stage(payload["features"], payload["label"])

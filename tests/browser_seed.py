@@ -16,9 +16,9 @@ from typing import Optional
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from pipeline.review import record_review
-from pipeline.schema import Cooperative, CooperativeMention, CrawlRun, Item, StoryCluster, utcnow
-from pipeline.users import add_user
+from pipeline.review.workflow import record_review
+from pipeline.core.schema import Cooperative, CooperativeMention, CrawlRun, Item, StoryCluster, utcnow
+from pipeline.core.users import add_user
 
 DAYS = 21
 # Own accounts, not the demo ones: outside demo mode the dashboard refuses demo passwords.

@@ -19,8 +19,8 @@ from crawlers.demosite.server import serve_in_background
 from models.classifier import CoopClassifier
 from models.persistence import load_model
 from models.train import train
-from pipeline.config import REPO_ROOT, get_settings
-from pipeline.db import make_engine, migrate
+from pipeline.core.config import REPO_ROOT, get_settings
+from pipeline.core.db import make_engine, migrate
 
 SHARED = get_settings().shared_dir
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -152,7 +152,7 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def classifier(model_dir: Path) -> CoopClassifier:
-    return load_model(model_dir)
+    return load_model(model_dir, narratives_path=get_settings().narratives_path)
 
 
 @pytest.fixture

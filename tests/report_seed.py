@@ -25,7 +25,7 @@ from typing import Optional
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from pipeline.schema import Cooperative, CooperativeMention, CrawlRun, Item, Review, StoryCluster
+from pipeline.core.schema import Cooperative, CooperativeMention, CrawlRun, Item, Review, StoryCluster
 from tests.helpers import VN
 
 SCRIPT_TITLE = "<script>alert('x')</script> Thành viên HTX chưa được chia lãi"

@@ -18,7 +18,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pipeline.alerts import (
+from pipeline.watch.alerts import (
     FAILED,
     NARRATIVE,
     NEGATIVE,
@@ -30,8 +30,8 @@ from pipeline.alerts import (
     evaluate,
     recent_alerts,
 )
-from pipeline.config import Settings, get_settings
-from pipeline.schema import Alert, Item, Review
+from pipeline.core.config import Settings, get_settings
+from pipeline.core.schema import Alert, Item, Review
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 # Wednesday 10:30 in Vietnam: the current 6-hour window runs 06:00–12:00.
@@ -359,7 +359,7 @@ def test_window_hours_must_divide_a_day() -> None:
 
 
 def test_one_alert_per_spike_on_postgresql(postgres_url) -> None:
-    from pipeline.db import make_engine, migrate
+    from pipeline.core.db import make_engine, migrate
 
     migrate(postgres_url)
     engine = make_engine(postgres_url)
@@ -378,8 +378,8 @@ def test_alerts_command_evaluates_and_lists(tmp_path, sqlite_url) -> None:
     import subprocess
     import sys
 
-    from pipeline.db import make_engine
-    from pipeline.schema import utcnow
+    from pipeline.core.db import make_engine
+    from pipeline.core.schema import utcnow
 
     engine = make_engine(sqlite_url)
     seeder = Seeder(engine)

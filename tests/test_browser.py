@@ -39,8 +39,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from pipeline.db import make_engine, migrate
-from pipeline.schema import Item, Review, utcnow
+from pipeline.core.db import make_engine, migrate
+from pipeline.core.schema import Item, Review, utcnow
 from tests.browser_seed import ACCOUNTS, Seeded, seed_browser_data
 from tests.helpers import VN
 

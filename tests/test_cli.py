@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
-from pipeline.schema import IngestError, Item
+from pipeline.core.schema import IngestError, Item
 from tests.helpers import article_html, make_article
 
 
@@ -114,7 +114,7 @@ def test_users_add_reads_the_password_from_stdin(tmp_path: Path, empty_db_url: s
     assert ok.returncode == 0, ok.stderr
     short = run_cli(["users", "add", "mai", "--role", "monitor", "--password-stdin"], env, "ngan\n")
     assert short.returncode != 0 and "at least 8" in short.stderr
-    from pipeline.users import authenticate
+    from pipeline.core.users import authenticate
 
     engine = create_engine(url)
     assert authenticate(engine, "lan", "mat-khau-dai") == "monitor"

@@ -7,9 +7,9 @@ import pytest
 
 from models.contract import LABELS
 from models.corpus import CorpusError, load_corpus
-from pipeline import dedupe
-from pipeline.config import REPO_ROOT
-from pipeline.normalize import fold, normalize_text
+from pipeline.ingest import dedupe
+from pipeline.core.config import REPO_ROOT
+from pipeline.core.normalize import fold, normalize_text
 
 CORPUS = REPO_ROOT / "data" / "training"
 

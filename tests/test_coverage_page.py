@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from dashboard import coverage_queries
-from pipeline import runtime
-from pipeline.schema import StoryCluster
-from pipeline.users import add_user
+from pipeline.ingest import runtime
+from pipeline.core.schema import StoryCluster
+from pipeline.core.users import add_user
 from tests.report_seed import SCRIPT_TITLE, seed_report_data
 
 PAGE = str(Path(__file__).resolve().parent.parent / "dashboard" / "views" / "coverage.py")

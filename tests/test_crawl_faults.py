@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from pipeline.schema import CrawlRun, Item
+from pipeline.core.schema import CrawlRun, Item
 from tests.fault_site import start_fault_site
 from tests.helpers import crawl
 

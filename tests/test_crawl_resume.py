@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from crawlers.demosite.content import load_articles, load_posts
-from pipeline.schema import Item, StoryCluster
+from pipeline.core.schema import Item, StoryCluster
 from tests.test_end_to_end import DEMO_SOURCES
 
 

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
-from pipeline.health import record_run
-from pipeline.schema import CrawlRun, Item, StoryCluster, utcnow
-from pipeline.users import add_user
+from pipeline.core.health import record_run
+from pipeline.core.schema import CrawlRun, Item, StoryCluster, utcnow
+from pipeline.core.users import add_user
 
 DASHBOARD = Path(__file__).resolve().parent.parent / "dashboard"
 APP = str(DASHBOARD / "app.py")
@@ -278,7 +278,7 @@ def test_wide_periods_scan_and_narrow_ones_use_the_index_with_the_same_figures(s
 
 def test_overview_queries_on_postgresql(postgres_url) -> None:
     from dashboard import queries
-    from pipeline.db import make_engine, migrate
+    from pipeline.core.db import make_engine, migrate
 
     migrate(postgres_url)
     pg = make_engine(postgres_url)
@@ -301,7 +301,7 @@ def test_a_spike_alert_is_shown_once_on_the_overview(seeded, engine) -> None:
 
     from sqlalchemy.orm import Session
 
-    from pipeline.schema import Alert
+    from pipeline.core.schema import Alert
 
     now = datetime.now(timezone.utc)
     with Session(engine) as session, session.begin():

@@ -18,13 +18,12 @@ from sqlalchemy.orm import Session
 import crawlers.distributed
 import crawlers.pipelines
 from crawlers.distributed import DistributedIngestPipeline, RedisUnavailable, check_redis
-from crawlers.items import RawItem
-from pipeline.db import make_engine, migrate
-from pipeline.ingest import Ingestor
-from pipeline.records import RawRecord
-from pipeline.schema import CrawlRun, IngestError, Item
-from pipeline.store import lock_for_writing
-from pipeline.urls import canonicalize
+from pipeline.core.db import make_engine, migrate
+from pipeline.ingest.ingestor import Ingestor
+from pipeline.ingest.records import RawRecord
+from pipeline.core.schema import CrawlRun, IngestError, Item
+from pipeline.ingest.store import lock_for_writing
+from pipeline.core.urls import canonicalize
 from tests.big_site import article_path, serve_big_site, sitemap_paths, sources_yaml
 from tests.helpers import WIRE_BODY, article_html, make_article
 
@@ -129,14 +128,14 @@ def test_page_stored_meanwhile_by_another_process_counts_as_already_stored(
         migrate(url)
     engine = make_engine(url)
     first, second = Ingestor(engine), Ingestor(engine)
-    classify = second._classify
+    write = second._write
 
-    def other_process_stores_it_first(items, report):  # type: ignore[no-untyped-def]
+    def other_process_stores_it_first(split, report):  # type: ignore[no-untyped-def]
         # Between the second ingestor's "already stored?" look-up and its insert.
         assert first.ingest_batch([_page("bai-chung")]).stored == 1
-        return classify(items, report)
+        return write(split, report)
 
-    monkeypatch.setattr(second, "_classify", other_process_stores_it_first)
+    monkeypatch.setattr(second, "_write", other_process_stores_it_first)
     report = second.ingest_batch([_page("bai-chung")])  # a record of its own: ingest consumes HTML
     assert (report.stored, report.already_stored, report.failures) == (0, 1, [])
     with Session(engine) as session:
@@ -166,8 +165,8 @@ def test_a_copy_joins_the_story_another_process_stored(sqlite_url: str, monkeypa
 
     edited = WIRE_BODY[:-1] + ("Hội nghị cũng biểu dương các hợp tác xã tiêu biểu trong năm.",)
     copy = make_article("ban-sao", outlet="kinhtehoptac", body=edited)
-    pipeline.process_item(RawItem(url="https://kinhtehoptac.example/ban-sao.html", source="s",
-                                  outlet="Báo", html=article_html(copy)))
+    pipeline.process_item(RawRecord(url="https://kinhtehoptac.example/ban-sao.html", source="s",
+                                    outlet="Báo", html=article_html(copy)))
     pipeline.close_spider()
     assert (pipeline.report.stored, pipeline.report.joined_story) == (1, 1)
     with Session(engine) as session:

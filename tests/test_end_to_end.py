@@ -8,8 +8,8 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from crawlers.demosite.content import OUTLETS, load_articles, load_posts
-from pipeline.config import REPO_ROOT
-from pipeline.schema import Item, StoryCluster
+from pipeline.core.config import REPO_ROOT
+from pipeline.core.schema import Item, StoryCluster
 from models.contract import LABELS
 from tests.helpers import crawl
 

@@ -6,11 +6,11 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pipeline.enrich import ProvinceMatcher, enrich, main_sector, named_cooperatives, province_matcher
-from pipeline.ingest import Ingestor
-from pipeline.normalize import normalize_text
-from pipeline.records import RawRecord
-from pipeline.schema import Cooperative, CooperativeMention, Item
+from pipeline.ingest.enrich import ProvinceMatcher, enrich, main_sector, named_cooperatives, province_matcher
+from pipeline.ingest.ingestor import Ingestor
+from pipeline.core.normalize import normalize_text
+from pipeline.ingest.records import RawRecord
+from pipeline.core.schema import Cooperative, CooperativeMention, Item
 from tests.conftest import shared_path
 
 VN = timezone(timedelta(hours=7))

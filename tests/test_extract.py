@@ -4,7 +4,7 @@ from datetime import datetime
 import pytest
 
 from crawlers.demosite.content import OUTLETS
-from pipeline.extract import ExtractionError, extract_article
+from pipeline.ingest.extract import ExtractionError, extract_article
 from tests.conftest import shared_path
 from tests.helpers import VN, WIRE_BODY, article_html, make_article
 

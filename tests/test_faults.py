@@ -20,12 +20,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.persistence import MODEL_FILE, ModelError, load_model
-from pipeline import runtime
-from pipeline.ingest import Ingestor
-from pipeline.reclassify import reclassify, unclassified_count
-from pipeline.records import RawRecord
-from pipeline.schema import CooperativeMention, Item
-from pipeline.spool import ITEM, Spool, SpoolFull
+from pipeline.ingest import runtime
+from pipeline.ingest.ingestor import Ingestor
+from pipeline.review.reclassify import reclassify, unclassified_count
+from pipeline.ingest.records import RawRecord
+from pipeline.core.schema import CooperativeMention, Item
+from pipeline.ingest.spool import ITEM, Spool, SpoolFull
 from tests.test_relevance import FILLER
 from tests.test_spool import impatient_engine, outage, posts
 
@@ -58,7 +58,7 @@ def test_a_missing_or_corrupt_model_is_a_clear_error_and_items_are_stored_unclas
     with pytest.raises(ModelError, match=message):
         load_model(broken)
     monkeypatch.setenv("COOPWATCH_MODEL_DIR", str(broken))
-    with caplog.at_level(logging.ERROR, logger="pipeline.runtime"):
+    with caplog.at_level(logging.ERROR, logger="pipeline.ingest.runtime"):
         assert runtime.load_classifier_or_none() is None
     assert message in caplog.text and "items will be stored unclassified" in caplog.text
     engine = runtime.make_engine(db_url)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pipeline.health import record_run, source_health
-from pipeline.schema import CrawlRun, utcnow
+from pipeline.core.health import record_run, source_health
+from pipeline.core.schema import CrawlRun, utcnow
 
 
 def run(engine, source: str, days_ago: float, new: int, errors: list[str] | None = None) -> None:

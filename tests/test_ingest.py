@@ -4,9 +4,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pipeline.ingest import Ingestor, RecordFailure
-from pipeline.records import RawRecord, RecordError, record_from_dict
-from pipeline.schema import IngestError, Item, StoryCluster
+from pipeline.ingest.ingestor import Ingestor
+from pipeline.ingest.records import RecordFailure
+from pipeline.ingest.records import RawRecord, RecordError, record_from_dict
+from pipeline.core.schema import IngestError, Item, StoryCluster
 from tests.helpers import OTHER_BODY, VN, WIRE_BODY, article_html, make_article
 
 def wire_copies() -> list[RawRecord]:
@@ -111,7 +112,7 @@ def test_social_text_records_skip_extraction_and_keep_reach(engine, classifier) 
 
 def test_parallel_ingest_stores_the_same_as_one_process(tmp_path, classifier, db_url) -> None:
     """Workers prepare and classify; the parent dedupes and writes: same items, same stories."""
-    from pipeline.db import make_engine, migrate
+    from pipeline.core.db import make_engine, migrate
 
     def run(url: str, workers: int) -> list[tuple]:
         migrate(url)

@@ -8,8 +8,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-from pipeline.db import alembic_config, make_engine, migrate
-from pipeline.schema import Base
+from pipeline.core.db import alembic_config, make_engine, migrate
+from pipeline.core.schema import Base
 
 # SQLite cannot reflect the expression index ix_items_seen_at, so autogenerate skips it there
 # (tests/test_dashboard.py checks it); PostgreSQL compares it.

@@ -9,7 +9,7 @@ from models.contract import ClassifyInput
 from models.corpus import load_corpus
 from models.narratives import NarrativeError, NarrativeLibrary
 from models.persistence import load_model
-from pipeline.config import REPO_ROOT
+from pipeline.core.config import REPO_ROOT
 
 LIBRARY = REPO_ROOT / "data" / "narratives.yaml"
 TEST_LIBRARY = """

@@ -2,7 +2,7 @@ import unicodedata
 
 import pytest
 
-from pipeline.normalize import fold, normalize_text
+from pipeline.core.normalize import fold, normalize_text
 
 TARGET = "Hợp tác xã Thủy sản Hòa Bình"
 

@@ -2,9 +2,9 @@
 from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
-from pipeline.db import make_engine, migrate
-from pipeline.ingest import Ingestor
-from pipeline.schema import Item, StoryCluster
+from pipeline.core.db import make_engine, migrate
+from pipeline.ingest.ingestor import Ingestor
+from pipeline.core.schema import Item, StoryCluster
 from tests.test_ingest import wire_copies
 
 

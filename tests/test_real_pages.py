@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from pipeline.extract import extract_article
-from pipeline.schema import Item
+from pipeline.ingest.extract import extract_article
+from pipeline.core.schema import Item
 from tests.conftest import shared_path
 from tests.helpers import crawl
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from models.contract import ClassifyInput
 from models.relevance_eval import RealNewsItem, evaluate_real_news, score_relevance
-from pipeline.relevance import passing_mention, prominence
+from models.relevance import passing_mention, prominence
 from tests.conftest import shared_path
 
 EVAL_DIR = Path(__file__).resolve().parent.parent / "data" / "eval"

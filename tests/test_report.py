@@ -15,15 +15,15 @@ from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from models.narratives import load_library
-from pipeline import runtime
+from pipeline.ingest import runtime
 from pipeline.cli import main
-from pipeline.config import REPO_ROOT
-from pipeline.db import make_engine, migrate
-from pipeline.health import source_health
-from pipeline.report import Figure, build_report
-from pipeline.report_render import to_html, to_markdown
-from pipeline.schema import Item
-from pipeline.weeks import Week, WeekError
+from pipeline.core.config import REPO_ROOT
+from pipeline.core.db import make_engine, migrate
+from pipeline.core.health import source_health
+from pipeline.report.build import Figure, build_report
+from pipeline.report.render import to_html, to_markdown
+from pipeline.core.schema import Item
+from pipeline.core.weeks import Week, WeekError
 from tests.report_seed import NARRATIVE, SCRIPT_TITLE, seed_report_data
 
 W47 = Week(2026, 47)

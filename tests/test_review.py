@@ -11,26 +11,28 @@ from sqlalchemy.orm import Session
 
 from models.corpus import load_corpus
 from models.train import train
-from pipeline.config import REPO_ROOT
-from pipeline.db import make_engine, migrate
-from pipeline.review import (
+from pipeline.core.config import REPO_ROOT
+from pipeline.core.db import make_engine, migrate
+from pipeline.review.agreement import (
     DISMISSED,
     NOT_RELEVANT,
+    agreement_report,
+    kappa,
+    pending_double_reviews,
+    sample_for_double_review,
+)
+from pipeline.review.workflow import (
     ReviewConflict,
     ReviewError,
     ReviewPermissionError,
-    agreement_report,
     item_state,
-    kappa,
     latest_review_id,
     lock_item,
-    pending_double_reviews,
     record_review,
     review_queue,
     reviewed_examples,
-    sample_for_double_review,
 )
-from pipeline.schema import Item, Review, StoryCluster, User, utcnow
+from pipeline.core.schema import Item, Review, StoryCluster, User, utcnow
 
 
 def add_item(session: Session, n: int, label: Optional[str], confidence: float, needs_review: bool = True,

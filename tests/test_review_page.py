@@ -10,8 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
-from pipeline.review import record_review, sample_for_double_review
-from pipeline.schema import Item, Review, StoryCluster, User, utcnow
+from pipeline.review.agreement import sample_for_double_review
+from pipeline.review.workflow import record_review
+from pipeline.core.schema import Item, Review, StoryCluster, User, utcnow
 
 DASHBOARD = Path(__file__).resolve().parent.parent / "dashboard"
 APP = str(DASHBOARD / "app.py")
@@ -65,7 +66,7 @@ def seeded(monkeypatch, sqlite_url, engine) -> Iterator[dict[str, int]]:
             add_item(session, f"htx-no-luong-{n}", "critical", 0.8, wide, needs_review=False,
                      outlet=f"bao{n}", title=f"HTX nợ lương xã viên (bản {n})")
     monkeypatch.setenv("COOPWATCH_DATABASE_URL", sqlite_url)
-    from pipeline import runtime
+    from pipeline.ingest import runtime
 
     runtime.shared_engine.cache_clear()
     # Streamlit's caches live in this process across tests; each test has its own database.

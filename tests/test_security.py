@@ -25,9 +25,9 @@ from cryptography.x509.oid import NameOID
 from streamlit.testing.v1 import AppTest
 
 from dashboard.server import secure_cookie
-from pipeline.config import REPO_ROOT, ConfigError, Settings, get_settings, read_secret
-from pipeline.security import DemoAccountsPresent, demo_accounts_in_use, refuse_demo_accounts
-from pipeline.users import DEMO_ACCOUNTS, add_user, create_demo_accounts
+from pipeline.core.config import REPO_ROOT, ConfigError, Settings, get_settings, read_secret
+from pipeline.core.security import DemoAccountsPresent, demo_accounts_in_use, refuse_demo_accounts
+from pipeline.core.users import DEMO_ACCOUNTS, add_user, create_demo_accounts
 
 APP = str(REPO_ROOT / "dashboard" / "app.py")
 

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from crawlers.sources import SourcesError, load_sources
-from pipeline.config import REPO_ROOT
+from pipeline.core.config import REPO_ROOT
 
 OUTLETS = {"VnExpress", "Tuổi Trẻ", "Thanh Niên", "Nhân Dân", "VietnamPlus", "Dân Trí", "Lao Động",
            "Người Lao Động", "Báo Tin tức", "VOV", "Báo Nông nghiệp và Môi trường",

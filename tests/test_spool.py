@@ -15,11 +15,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from pipeline.db import make_engine, migrate
-from pipeline.ingest import Ingestor, RecordFailure, prepare_entry
-from pipeline.records import RawRecord
-from pipeline.schema import IngestError, Item, StoryCluster
-from pipeline.spool import ITEM, Spool, decode_item, encode_item
+from pipeline.core.db import make_engine, migrate
+from pipeline.ingest.ingestor import Ingestor
+from pipeline.ingest.prepare import prepare_entry
+from pipeline.ingest.records import RecordFailure
+from pipeline.ingest.records import RawRecord
+from pipeline.core.schema import IngestError, Item, StoryCluster
+from pipeline.ingest.spool import ITEM, Spool, decode_item, encode_item
 from tests.conftest import POSTGRES_ADMIN_URL
 from tests.test_ingest import wire_copies
 

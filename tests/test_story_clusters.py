@@ -19,12 +19,12 @@ from types import SimpleNamespace
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pipeline.config import REPO_ROOT
-from pipeline.ingest import Ingestor
-from pipeline.normalize import normalize_text
-from pipeline.prepare import prepare
-from pipeline.records import RawRecord, record_from_dict
-from pipeline.schema import Item, StoryCluster
+from pipeline.core.config import REPO_ROOT
+from pipeline.ingest.ingestor import Ingestor
+from pipeline.core.normalize import normalize_text
+from pipeline.ingest.prepare import prepare
+from pipeline.ingest.records import RawRecord, record_from_dict
+from pipeline.core.schema import Item, StoryCluster
 from tests.cluster_metrics import pair_scores
 
 logger = logging.getLogger(__name__)
@@ -205,7 +205,7 @@ def test_an_earlier_exact_copy_arriving_late_still_becomes_first(engine) -> None
 
 def test_the_story_index_keeps_only_the_newest_items() -> None:
     """Memory is bounded: past its size the oldest signatures leave the index."""
-    from pipeline import dedupe
+    from pipeline.ingest import dedupe
 
     index = dedupe.StoryIndex(max_entries=2)
     texts = [f"hợp tác xã số {n} " + " ".join(f"từ{n}x{k}" for k in range(30)) for n in range(3)]

@@ -1,6 +1,6 @@
 import pytest
 
-from pipeline.urls import InvalidURL, canonicalize
+from pipeline.core.urls import InvalidURL, canonicalize
 
 
 @pytest.mark.parametrize(

@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 
 from crawlers.sources import SourcesError, load_sources
 from models.persistence import load_card
-from pipeline.config import get_settings
-from pipeline.db import make_engine
-from pipeline.schema import CrawlRun, Item, Review
-from pipeline.watch import (
+from pipeline.core.config import get_settings
+from pipeline.core.db import make_engine
+from pipeline.core.schema import CrawlRun, Item, Review
+from pipeline.watch.schedule import (
     STAGGER_SECONDS,
     At,
     Jobs,
@@ -169,7 +169,7 @@ def test_stop_forwards_sigterm_to_a_running_crawl(tmp_path: Path, engine, caplog
 
 
 def test_weekly_report_job_writes_last_weeks_report(tmp_path: Path, engine) -> None:
-    pytest.importorskip("pipeline.report", reason="the weekly report module is not in this tree")
+    pytest.importorskip("pipeline.report.build", reason="the weekly report module is not in this tree")
     settings = watch_settings(tmp_path, report_formats=("md",))
     jobs = Jobs(settings, tmp_path / "sources.yaml", engine)
     (path,) = jobs.weekly_report(now=datetime(2026, 11, 23, 6, 0, tzinfo=VN))

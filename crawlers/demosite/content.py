@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Optional
 
-from pipeline.config import get_settings
+from pipeline.core.config import get_settings
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,8 @@
 """What every source spider shares: its source, its allowed domain, article requests."""
 from __future__ import annotations
 
+import logging
+from datetime import datetime
 from typing import Any, Iterator, Optional
 
 from scrapy import Request, Spider
@@ -12,8 +14,10 @@ from w3lib.encoding import html_body_declared_encoding, http_content_type_encodi
 
 from crawlers.middlewares import AlreadyStored
 
-from crawlers.items import RawItem
 from crawlers.sources import Source
+from pipeline.ingest.records import RawRecord, RecordError, parse_time
+
+logger = logging.getLogger(__name__)
 
 
 class SourceSpider(Spider):
@@ -51,16 +55,25 @@ class SourceSpider(Spider):
             url, self.parse_article, meta={"article": True}, cb_kwargs={"fallback": fallback or {}}
         )
 
-    def parse_article(self, response: Response, fallback: dict[str, Any]) -> Iterator[RawItem]:
+    def parse_article(self, response: Response, fallback: dict[str, Any]) -> Iterator[RawRecord]:
         """Yield the fetched page; extraction happens in the ingest path."""
         if not hasattr(response, "text"):
             self.note_error(f"not a text page: {response.url}")
             return
-        yield RawItem(
+        yield RawRecord(
             url=response.url, source=self.source.name, outlet=self.source.outlet,
             kind=self.source.item_kind, html=page_text(response),
-            title=fallback.get("title", ""), published_at=fallback.get("published_at"),
+            title=fallback.get("title", ""), published_at=feed_time(fallback.get("published_at")),
         )
+
+
+def feed_time(value: Optional[str]) -> Optional[datetime]:
+    """A feed's or sitemap's date as an aware datetime; None (the page's own date is used) when unreadable."""
+    try:
+        return parse_time(value, "published_at")
+    except RecordError:
+        logger.debug("unreadable feed date %r", value)
+        return None
 
 
 def page_text(response: Response) -> str:
@@ -68,7 +81,7 @@ def page_text(response: Response) -> str:
 
     Old Vietnamese pages in the TCVN3 or VNI font encodings declare no charset. Guessing a
     codec garbles them beyond repair; read as Windows-1252 they keep every letter, and
-    pipeline.normalize converts them to Unicode.
+    pipeline.core.normalize converts them to Unicode.
     """
     content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
     if http_content_type_encoding(content_type) or html_body_declared_encoding(response.body):

@@ -9,10 +9,10 @@ import feedparser
 from scrapy import Request
 from scrapy.http import Response
 
-from crawlers.items import RawItem
-from crawlers.spiders.base import SourceSpider
-from pipeline.feed_state import conditional_headers, remember
-from pipeline.runtime import shared_engine
+from crawlers.spiders.base import SourceSpider, feed_time
+from crawlers.feed_state import conditional_headers, remember
+from pipeline.ingest.records import RawRecord
+from pipeline.ingest.runtime import shared_engine
 
 
 class RssSpider(SourceSpider):
@@ -31,7 +31,7 @@ class RssSpider(SourceSpider):
             meta={"handle_httpstatus_list": [304]},
         )
 
-    def parse_feed(self, response: Response) -> Iterator[Union[Request, RawItem]]:
+    def parse_feed(self, response: Response) -> Iterator[Union[Request, RawRecord]]:
         """Turn feed entries into article requests (or items, for social feeds)."""
         if response.status == 304:
             self.logger.info("%s not modified since the last crawl", self.source.url)
@@ -64,15 +64,15 @@ class RssSpider(SourceSpider):
         if reason == "finished" and getattr(self, "validators", None):
             remember(shared_engine(), self.source.url, *self.validators)
 
-    def entry_item(self, url: str, fallback: dict[str, Any]) -> RawItem:
+    def entry_item(self, url: str, fallback: dict[str, Any]) -> RawRecord:
         """A social post (or feed-only item) carried whole by its feed entry."""
         title = fallback["title"]
         if fallback["summary"].startswith(title.rstrip(".… ")):
             title = ""  # post feeds often repeat the post's first words as a title
-        return RawItem(
+        return RawRecord(
             url=url, source=self.source.name, outlet=fallback.get("page") or self.source.outlet,
             kind=self.source.item_kind, text=fallback["summary"], title=title,
-            published_at=fallback["published_at"],
+            published_at=feed_time(fallback["published_at"]),
             reactions=fallback.get("reactions"), shares=fallback.get("shares"),
         )
 

@@ -13,7 +13,7 @@ from dashboard.auth import language, require_role
 from dashboard.banner import unhealthy_sources_banner
 from dashboard.i18n import label_name, t
 from models.contract import LABELS
-from pipeline.enrich import SECTOR_NAMES
+from pipeline.ingest.enrich import SECTOR_NAMES
 
 Namer = Callable[[str], str]
 

@@ -15,7 +15,7 @@ from dashboard.queries import (
     NOT_RELEVANT, VN, Filters, date_bounds, default_filters, filter_options, top_stories, volume,
 )
 from models.contract import LABELS
-from pipeline.enrich import SECTOR_NAMES
+from pipeline.ingest.enrich import SECTOR_NAMES
 
 # One colour per label everywhere: greens for favourable, grey neutral, orange criticism, red
 # only for misleading, so criticism never looks like misinformation on a chart.

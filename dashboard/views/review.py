@@ -23,15 +23,13 @@ from dashboard.i18n import label_name
 from dashboard.queries import engine
 from dashboard.review_text import tr
 from models.contract import LABELS
-from pipeline.review import (
-    DISMISSED,
+from pipeline.review.agreement import DISMISSED, Agreement, sample_for_double_review
+from pipeline.review.workflow import (
     RESPONSE_STATUSES,
     REVIEWER_ROLES,
-    Agreement,
     ReviewConflict,
     ReviewError,
     record_review,
-    sample_for_double_review,
 )
 
 FLASH = "review_flash"

@@ -8,10 +8,10 @@ from dashboard import report_queries as queries
 from dashboard.auth import language, require_role
 from dashboard.banner import escape_markdown
 from dashboard.i18n import t
-from pipeline.report_render import Block, Heading, Paragraph, Table, cell_text, figure_text
-from pipeline.report_text import rt
-from pipeline.schema import utcnow
-from pipeline.weeks import Week
+from pipeline.report.document import Block, Heading, Paragraph, Table, cell_text, figure_text
+from pipeline.report.words import rt
+from pipeline.core.schema import utcnow
+from pipeline.core.weeks import Week
 
 MIME = {"md": "text/markdown", "html": "text/html", "pdf": "application/pdf"}
 CHART_WIDTH = 720  # pixels: the PNG is drawn for a page, not for a wide screen

@@ -1,0 +1,4 @@
+"""`python -m pipeline.cli`: the same command line as `coopwatch`."""
+from pipeline.cli import main
+
+main()

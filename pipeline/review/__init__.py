@@ -1,0 +1,2 @@
+"""Monitors' work on stored items: the review workflow, the named query rules over decisions
+(latest decision per item, second review), and reclassifying items with a new model."""
