@@ -27,7 +27,7 @@ def main() -> None:
     model_dir = settings.model_dir
     if not model_exists(model_dir):
         model_dir = Path(tempfile.mkdtemp()) / "model"
-        train(settings.training_dir, model_dir)
+        train(settings.training_dir, model_dir, real_news_dir=settings.real_news_dir, eval_dir=settings.eval_dir)
     started = time.perf_counter()
     model = load_model(model_dir, narratives_path=settings.narratives_path)
     load_seconds = time.perf_counter() - started

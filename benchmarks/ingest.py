@@ -167,7 +167,7 @@ def main() -> None:
     model_dir = settings.model_dir
     if not model_exists(model_dir):
         model_dir = workdir / "model"
-        train(settings.training_dir, model_dir)
+        train(settings.training_dir, model_dir, real_news_dir=settings.real_news_dir, eval_dir=settings.eval_dir)
     big, small = workdir / "records.jsonl", workdir / "records-small.jsonl"
     write_records(big, args.records, args.shared_every)
     write_records(small, args.small, args.shared_every)

@@ -55,7 +55,7 @@ def model_dir() -> Path:
     if model_exists(settings.model_dir):
         return settings.model_dir
     directory = Path(tempfile.mkdtemp()) / "model"
-    train(settings.training_dir, directory)
+    train(settings.training_dir, directory, real_news_dir=settings.real_news_dir, eval_dir=settings.eval_dir)
     return directory
 
 

@@ -60,6 +60,8 @@ class ItemDetail:
     state: dict[str, Any]  # pipeline.review.workflow.ItemState as a dict
     copies: list[dict[str, Any]]  # other items of the same story
     history: list[dict[str, Any]]  # every review of the item, oldest first
+    # The passage of a long page that decided its label (codebook rules 4 and 6), if any.
+    passage: Optional[str] = None
 
 
 @st.cache_resource
@@ -124,8 +126,16 @@ def _detail(eng: Engine, item_id: int) -> Optional[ItemDetail]:
             id=item.id, title=item.title, text=item.text, url=item.url, outlet=item.outlet,
             kind=item.kind, published_at=item.published_at, relevant=item.relevant, label=item.label,
             confidence=item.confidence, reasons=list(item.reasons or []), narrative_id=item.narrative,
-            state=state, copies=copies, history=history,
+            state=state, copies=copies, history=history, passage=_passage(item),
         )
+
+
+def _passage(item: Item) -> Optional[str]:
+    """The deciding passage's text, when the model decided on a part of a long page."""
+    start, end = item.passage_start, item.passage_end
+    if start is None or end is None or not 0 <= start < end <= len(item.text):
+        return None
+    return item.text[start:end]
 
 
 @st.cache_data(ttl=TTL)

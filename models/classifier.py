@@ -14,9 +14,11 @@ from sklearn.preprocessing import OneHotEncoder
 from sklearn.svm import LinearSVC
 
 from models.contract import ClassifyInput, ClassifyResult, sentiment_of
-from models.features import TOKEN_PATTERN, feature_frame, mentions_cooperatives
+from models.features import MAX_TEXT_CHARS, TOKEN_PATTERN, feature_frame, mentions_cooperatives
 from models.narratives import NarrativeLibrary
+from models.passages import Unit, units
 from models.relevance import passing_mention
+from pipeline.core.normalize import fold
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +29,7 @@ MISLEADING_MIN_PROBA = 0.5
 MAX_REASONS = 6
 NO_COOP_TERM_REASON = "không nhắc tới HTX / kinh tế tập thể"
 PASSING_MENTION_CONFIDENCE = 0.75
+PASSING_MENTION_REASON = "quy tắc nhắc thoáng qua: ngành chỉ được nhắc thoáng qua, không có đoạn nào nói về HTX"
 
 
 def build_features() -> ColumnTransformer:
@@ -81,10 +84,34 @@ class CoopClassifier:
     _explainers: dict[str, "_Explainer"] = field(default_factory=dict, init=False, repr=False)
 
     def classify(self, items: Sequence[ClassifyInput]) -> list[ClassifyResult]:
-        """Classify items in order; one result per input."""
-        if not items:
-            return []
-        frame = feature_frame(items)
+        """Classify items in order; one result per input.
+
+        An item that names no sector term is irrelevant without further work. Any other item
+        is cut into units (passages.units: a short item whole, a long page's headline with its
+        lead and each story-sized passage that names the sector); each unit is judged, and the
+        deciding unit (the headline and lead first, else the most relevant passage) gives the
+        item its label, its reasons and its `passage`.
+        """
+        results: list[Optional[ClassifyResult]] = [None] * len(items)
+        plans: list[tuple[int, list[Unit]]] = []
+        for n, item in enumerate(items):
+            if not mentions_cooperatives(fold(f"{item.title}\n{item.text[:MAX_TEXT_CHARS * 4]}")):
+                results[n] = self._no_term(item)
+            else:
+                plans.append((n, units(item.title, item.text)))
+        if plans:
+            self._judge_units(items, plans, results)
+        return [r for r in results if r is not None]
+
+    def _judge_units(self, items: Sequence[ClassifyInput], plans: list[tuple[int, list[Unit]]],
+                     results: list[Optional[ClassifyResult]]) -> None:
+        inputs = [ClassifyInput(id=str(n), title=u.title, text=u.text, kind=items[n].kind)
+                  for n, found in plans for u in found]
+        if not inputs:
+            for n, _ in plans:
+                results[n] = self._passing(items[n])
+            return
+        frame = feature_frame(inputs)
         features = self.relevance.named_steps["features"]
         relevance_x = features.transform(frame)
         label_features = self.label.named_steps["features"]
@@ -94,40 +121,57 @@ class CoopClassifier:
         relevance_proba = self.relevance.named_steps["classifier"].predict_proba(relevance_x)
         relevance_proba = relevance_proba[:, _true_column(self.relevance)]
         label_proba = self.label.named_steps["classifier"].predict_proba(label_x)
-        results = []
-        for row, item in enumerate(items):
-            has_term = mentions_cooperatives(frame.at[row, "folded"])
-            passing = passing_mention(item.title, item.text) if has_term else None
-            if passing is not None:
-                results.append(self._passing(item, relevance_proba[row], passing))
-            elif not has_term or relevance_proba[row] < 0.5:
-                results.append(self._irrelevant(item, relevance_proba[row], has_term, _row(relevance_x, row)))
-            else:
-                results.append(self._labelled(item, label_proba[row], _row(label_x, row)))
-        return results
+        row = 0
+        for n, found in plans:
+            rows = list(range(row, row + len(found)))
+            row += len(found)
+            item = items[n]
+            if not found:
+                results[n] = self._passing(item)
+                continue
+            p_relevant = [float(relevance_proba[r]) for r in rows]
+            decisive = _deciding_unit(found, p_relevant)
+            if decisive is None:
+                best = rows[int(np.argmax(p_relevant))]
+                results[n] = self._irrelevant(item, relevance_proba[best], _row(relevance_x, best))
+                continue
+            unit = found[decisive]
+            passage = None if (unit.start, unit.end) == (0, len(item.text)) else (unit.start, unit.end)
+            proba = _page_label_proba(found, p_relevant, label_proba[rows])
+            results[n] = self._labelled(item, proba, _row(label_x, rows[decisive]), passage)
 
     def _explainer(self, stage: str) -> "_Explainer":
         if stage not in self._explainers:
             self._explainers[stage] = _Explainer(getattr(self, stage))
         return self._explainers[stage]
 
-    def _irrelevant(self, item, p_relevant, has_term, vector) -> ClassifyResult:  # type: ignore[no-untyped-def]
-        reasons = [NO_COOP_TERM_REASON] if not has_term else self._explainer("relevance").reasons(vector, 0)
-        confidence = float(max(1.0 - float(p_relevant), 0.99 if not has_term else 0.0))
+    def _no_term(self, item: ClassifyInput) -> ClassifyResult:
+        """The keyword gate: no sector term at all, so nothing to review."""
+        return ClassifyResult(id=item.id, relevant=False, label=None, confidence=0.99, sentiment=None,
+                              reasons=[NO_COOP_TERM_REASON])
+
+    def _irrelevant(self, item, p_relevant, vector) -> ClassifyResult:  # type: ignore[no-untyped-def]
+        confidence = 1.0 - float(p_relevant)
         return ClassifyResult(
             id=item.id, relevant=False, label=None, confidence=confidence, sentiment=None,
-            reasons=reasons, needs_review=confidence < self.review_threshold,
+            reasons=self._explainer("relevance").reasons(vector, 0),
+            needs_review=confidence < self.review_threshold,
         )
 
-    def _passing(self, item, p_relevant, reason: str) -> ClassifyResult:  # type: ignore[no-untyped-def]
-        # The rule is about structure, not words; it is sure unless the words strongly disagree.
-        confidence = float(max(1.0 - float(p_relevant), PASSING_MENTION_CONFIDENCE))
+    def _passing(self, item: ClassifyInput) -> ClassifyResult:
+        """The passing-mention rule: a long page names the sector, but neither in its headline
+        and lead nor in any story-sized passage. Never a silent rejection:
+
+        It goes to the low-priority review lane (irrelevant items needing review) with the
+        rule's name, so a monitor can see what the rule turned away.
+        """
+        reason = passing_mention(item.title, item.text) or PASSING_MENTION_REASON
         return ClassifyResult(
-            id=item.id, relevant=False, label=None, confidence=confidence, sentiment=None,
-            reasons=[reason], needs_review=confidence < self.review_threshold,
+            id=item.id, relevant=False, label=None, confidence=PASSING_MENTION_CONFIDENCE, sentiment=None,
+            reasons=[reason], needs_review=True,
         )
 
-    def _labelled(self, item, proba: np.ndarray, vector) -> ClassifyResult:  # type: ignore[no-untyped-def]
+    def _labelled(self, item, proba: np.ndarray, vector, passage) -> ClassifyResult:  # type: ignore[no-untyped-def]
         classes = list(self.label.classes_)
         order = np.argsort(proba)[::-1]
         best = int(order[0])
@@ -141,15 +185,35 @@ class CoopClassifier:
             reasons.append("có dấu hiệu sai lệch nhưng chưa đủ chắc chắn")
         narrative = None
         if label == "misleading" and self.narratives is not None:
-            narrative = self.narratives.match(item.title, item.text)
+            claim = item.text if passage is None else item.text[passage[0]:passage[1]]
+            narrative = self.narratives.match(item.title, claim)
             if narrative is not None:
                 reasons.insert(0, f"khớp luận điệu sai: {narrative.title}")
         return ClassifyResult(
             id=item.id, relevant=True, label=label, confidence=confidence,
             sentiment=sentiment_of(label), reasons=reasons,
-            narrative=narrative.as_output() if narrative else None,
+            narrative=narrative.as_output() if narrative else None, passage=passage,
             needs_review=bool(guarded or label == "misleading" or confidence < self.review_threshold),
         )
+
+
+def _deciding_unit(found: Sequence[Unit], p_relevant: Sequence[float]) -> Optional[int]:
+    """The unit that decides: the headline and lead when relevant (rule 4), else the most
+    relevant story passage (rule 6); None when no unit is relevant."""
+    if found[0].head and p_relevant[0] >= 0.5:
+        return 0
+    best = max(range(len(found)), key=lambda n: p_relevant[n])
+    return best if p_relevant[best] >= 0.5 else None
+
+
+def _page_label_proba(found: Sequence[Unit], p_relevant: Sequence[float], proba: np.ndarray) -> np.ndarray:
+    """Label probabilities of a page: its relevant units' together, weighted by how surely each
+    is about the sector, the headline and lead counting double (rule 4)."""
+    weights = np.array([p * (2.0 if unit.head else 1.0) if p >= 0.5 else 0.0
+                        for unit, p in zip(found, p_relevant)])
+    if weights.sum() == 0:
+        return proba[int(np.argmax(p_relevant))]
+    return (weights[:, None] * proba).sum(axis=0) / weights.sum()
 
 
 def _true_column(pipeline: Pipeline) -> int:

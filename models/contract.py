@@ -39,6 +39,8 @@ class ClassifyResult:
     # {id, title, rebuttal, legal_reference} of the matched false narrative, else None.
     narrative: Optional[dict[str, str]] = None
     needs_review: bool = False
+    # [start, end) of the passage of `text` that decided (codebook rules 4 and 6); None: the whole item.
+    passage: Optional[tuple[int, int]] = None
 
     def as_row(self) -> dict[str, Any]:
         """The JSON row written by `coopwatch classify`."""

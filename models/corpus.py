@@ -24,6 +24,10 @@ class LabelledItem:
     kind: str
     relevant: bool
     label: Optional[str]
+    # Optional annotations of the row: its genre (e.g. "english", "debunk") and, for an item
+    # written as the honest twin of a fabrication (or the reverse), the other one's id.
+    genre: str = ""
+    twin: str = ""
 
     def as_input(self) -> ClassifyInput:
         """The item as the classifier sees it."""
@@ -59,6 +63,7 @@ def _parse(line: str, where: str) -> LabelledItem:
         item = LabelledItem(
             id=str(row["id"]), title=row.get("title") or "", text=row["text"],
             kind=row["kind"], relevant=bool(row["relevant"]), label=row.get("label"),
+            genre=str(row.get("genre") or ""), twin=str(row.get("twin") or ""),
         )
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise CorpusError(f"{where}: malformed row ({exc})") from exc

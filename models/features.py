@@ -15,9 +15,12 @@ MAX_TEXT_CHARS = 4000
 TOKEN_PATTERN = r"(?u)\b\w+\b"
 
 # Terms without which an item cannot be about the collective economy (folded, no accents).
+# Wide on purpose: "quỹ tín dụng ở xã mình" and English items are judged by the model, not
+# turned away here; what this gate rejects is said with 0.99 confidence and never reviewed.
 COOP_TERMS = re.compile(
-    r"\b(hop tac xa|htx|lien hiep hop tac|to hop tac|quy tin dung nhan dan|qtdnd|"
-    r"kinh te tap the|lien minh hop tac|xa vien|luat hop tac)\b"
+    r"\b(hop tac xa|htx|lien hiep hop tac|to hop tac|quy tin dung|qtdnd|qtd|"
+    r"kinh te tap the|lien minh hop tac|xa vien|luat hop tac|"
+    r"cooperatives?|co-ops?|credit funds?|collective economy)\b"
 )
 
 

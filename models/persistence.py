@@ -16,6 +16,7 @@ from models.narratives import load_library
 logger = logging.getLogger(__name__)
 
 MODEL_FILE = "classifier.skops"
+DEFAULT_REVIEW_THRESHOLD = 0.6
 CARD_FILE = "model_card.json"
 # Only these module prefixes may appear in a model file; anything else is refused.
 TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.", "collections.")
@@ -63,9 +64,11 @@ def model_exists(directory: Path) -> bool:
     return (directory / MODEL_FILE).is_file()
 
 
-def load_model(directory: Path, review_threshold: float = 0.6,
+def load_model(directory: Path, review_threshold: Optional[float] = None,
                narratives_path: Optional[Path] = None) -> CoopClassifier:
     """Load a model saved by save_model, refusing types outside the trusted libraries.
+
+    Without a `review_threshold`, the one measured at training (model card) is used.
 
     The narrative library is data edited by people, kept outside the model file: the caller
     passes its path (from the configuration); without one, misleading items get no narrative.
@@ -91,8 +94,17 @@ def load_model(directory: Path, review_threshold: float = 0.6,
         relevance, label = payload["relevance"], payload["label"]
     return CoopClassifier(
         relevance=relevance, label=label,
-        version=str(payload["version"]), review_threshold=review_threshold, narratives=library,
+        version=str(payload["version"]), review_threshold=review_threshold if review_threshold is not None
+        else _card_threshold(directory), narratives=library,
     )
+
+
+def _card_threshold(directory: Path) -> float:
+    """The review threshold chosen by measurement at training; 0.6 for older models."""
+    try:
+        return float(load_card(directory).get("review_threshold", DEFAULT_REVIEW_THRESHOLD))
+    except (OSError, ValueError, TypeError):
+        return DEFAULT_REVIEW_THRESHOLD
 
 
 def load_card(directory: Path) -> dict[str, Any]:

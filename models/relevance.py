@@ -17,8 +17,10 @@ from pipeline.core.normalize import fold
 # Terms that name the sector itself (folded). Broader than a keyword list would need to be,
 # narrower than "hợp tác", which mostly means cooperation.
 SECTOR_TERMS = re.compile(
-    r"\b(hop tac xa|htx|lien hiep hop tac xa|to hop tac|quy tin dung nhan dan|qtdnd|quy tdnd|"
-    r"kinh te tap the|lien minh hop tac xa|xa vien|thanh vien hop tac xa)\b"
+    r"\b(hop tac xa|htx|lien hiep hop tac xa|to hop tac|quy tin dung(?: nhan dan)?|qtdnd|quy tdnd|qtd|"
+    r"kinh te tap the|lien minh hop tac xa|xa vien|thanh vien hop tac xa|"
+    # English, for items about Vietnamese cooperatives written in English or mixed.
+    r"cooperatives?|co-ops?|people's credit funds?|credit funds?|collective economy)\b"
 )
 # "doanh nghiệp, hợp tác xã, hộ kinh doanh": the sector as one item of a list of payers or
 # employers, the typical passing mention in tax, insurance and labour texts.

@@ -146,7 +146,8 @@ def engine(db_url: str) -> Iterator[Engine]:
 def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A model trained once per session from data/training/."""
     directory = tmp_path_factory.mktemp("model")
-    train(REPO_ROOT / "data" / "training", directory)
+    train(REPO_ROOT / "data" / "training", directory, real_news_dir=get_settings().real_news_dir,
+          eval_dir=get_settings().eval_dir)
     return directory
 
 

@@ -154,6 +154,10 @@ def _show_item(item_id: int, lang: str, blind: bool = False) -> None:
     with left:
         st.caption(tr("field_title", lang))
         st.text(detail.title or tr("no_title", lang))
+        if detail.passage:
+            with st.container(border=True):  # the part of a long page the label was decided on
+                st.caption(tr("field_passage", lang))
+                st.text(detail.passage)
         st.caption(tr("field_text", lang))
         st.text(detail.text)
         st.caption(tr("field_source", lang))

@@ -186,7 +186,8 @@ def demo(port: int, site_port: int, no_dashboard: bool) -> None:
         click.echo(f"      using the model in {settings.model_dir}")
     else:
         click.echo(f"      training from {settings.training_dir} (first run only)")
-        run_training(settings.training_dir, settings.model_dir)
+        run_training(settings.training_dir, settings.model_dir, real_news_dir=settings.real_news_dir,
+                     eval_dir=settings.eval_dir)
     server, base_url = serve_in_background(site_port)
     click.echo(f"[3/5] demo site on {base_url}/")
     click.echo("[4/5] crawling the demo site with Scrapy and ingesting every item")

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Sequence
 
 import click
 
@@ -61,7 +60,8 @@ def train(with_reviews: bool) -> None:
 
         extra = reviewed_examples(shared_engine())
         click.echo(f"adding {len(extra)} reviewed items")
-    card = run_training(settings.training_dir, settings.model_dir, extra)
+    card = run_training(settings.training_dir, settings.model_dir, extra,
+                        real_news_dir=settings.real_news_dir, eval_dir=settings.eval_dir)
     held = card["held_out"]
     click.echo(
         f"model {card['version']}: {card['training_items']} items, held-out macro-F1 "
@@ -71,24 +71,20 @@ def train(with_reviews: bool) -> None:
 
 
 @main.command()
-@click.option("--folds", default=5, show_default=True, help="Cross-validation folds (0 skips).")
+@click.option("--folds", default=5, show_default=True, type=click.IntRange(min=2),
+              help="Cross-validation folds of the real-news section.")
 @click.option("--real-news", is_flag=True,
               help="Instead: relevance of the trained model on the labelled real news in the shared folder.")
 def evaluate(folds: int, real_news: bool) -> None:
-    """Print held-out and cross-validated scores, for news and social separately."""
-    from models.corpus import load_corpus
-    from models.train import cross_validate, fit, held_out_split
+    """Print the model's scores: held-out split, long pages and digests, no diacritics,
+    English, real news by cross-validation, and review routing (a few minutes)."""
+    from models.suite import run_suite
 
     if real_news:
         _evaluate_real_news()
         return
-    items = load_corpus(get_settings().training_dir)
-    train_items, test_items = held_out_split(items)
-    model = fit(train_items, version="held-out")
-    _print_by_kind("held-out", test_items, model.classify([i.as_input() for i in test_items]))
-    if folds:
-        pooled, results = cross_validate(items, folds)
-        _print_by_kind(f"{folds}-fold cross-validation", pooled, results)
+    settings = get_settings()
+    run_suite(settings.training_dir, settings.real_news_dir, settings.eval_dir, click.echo, folds)
 
 
 def _evaluate_real_news() -> None:
@@ -103,14 +99,3 @@ def _evaluate_real_news() -> None:
     eval_dir = REPO_ROOT / "data" / "eval"
     for line in (s.line() for s in evaluate_real_news(model, news_dir, eval_dir)):
         click.echo(line)
-
-
-def _print_by_kind(title: str, items: Sequence[object], results: Sequence[object]) -> None:
-    from models.evaluate import format_evaluation, score
-
-    click.echo(format_evaluation(f"{title}, all", score(items, results)))  # type: ignore[arg-type]
-    for kind in ("news", "social"):
-        pairs = [(i, r) for i, r in zip(items, results) if i.kind == kind]  # type: ignore[attr-defined]
-        if pairs:
-            subset, subset_results = zip(*pairs)
-            click.echo(format_evaluation(f"{title}, {kind}", score(subset, subset_results)))

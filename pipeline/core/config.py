@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Optional
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,8 +56,9 @@ class Settings:
         default_factory=lambda: int(_env("COOPWATCH_INGEST_WORKERS", str(os.cpu_count() or 1)))
     )
     # Items the model is less sure of than this go to human review instead of being trusted.
-    review_threshold: float = field(
-        default_factory=lambda: float(_env("COOPWATCH_REVIEW_THRESHOLD", "0.6"))
+    # Unset: the threshold `coopwatch train` measured and wrote in the model card.
+    review_threshold: Optional[float] = field(
+        default_factory=lambda: float(v) if (v := _env("COOPWATCH_REVIEW_THRESHOLD", "")) else None
     )
     log_level: str = field(default_factory=lambda: _env("COOPWATCH_LOG_LEVEL", "INFO"))
     # While the database is unreachable, ingest keeps records in a local spool (pipeline/spool.py)
@@ -164,6 +166,16 @@ class Settings:
     def cookie_secret(self) -> str:
         """The key signing the dashboard's cookies, from COOPWATCH_COOKIE_SECRET(_FILE), or ''."""
         return read_secret(self.cookie_secret_env)
+
+    @property
+    def real_news_dir(self) -> Path:
+        """Real articles in the shared folder (texts stay there; the repo keeps our labels)."""
+        return self.shared_dir / "data" / "real-news"
+
+    @property
+    def eval_dir(self) -> Path:
+        """Our evaluation labels: real-news labels, syndicated copies."""
+        return REPO_ROOT / "data" / "eval"
 
     @property
     def served_over_https(self) -> bool:

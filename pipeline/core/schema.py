@@ -110,6 +110,9 @@ class Item(Base):
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     model_version: Mapped[Optional[str]] = mapped_column(String(80))
     narrative: Mapped[Optional[str]] = mapped_column(String(100))
+    # [passage_start, passage_end) of `text`: the passage of a long page that decided its label.
+    passage_start: Mapped[Optional[int]] = mapped_column(Integer)
+    passage_end: Mapped[Optional[int]] = mapped_column(Integer)
     # Enrichment: one of the 34 provinces in force since 1 July 2025, and one sector key.
     province: Mapped[Optional[str]] = mapped_column(String(100), index=True)
     sector: Mapped[Optional[str]] = mapped_column(String(40), index=True)

@@ -108,6 +108,8 @@ def item_fields(prepared: PreparedItem, model_version: Optional[str]) -> dict[st
         needs_review=result.needs_review if result else False,
         model_version=model_version if result else None,
         narrative=result.narrative["id"] if result and result.narrative else None,
+        passage_start=result.passage[0] if result and result.passage else None,
+        passage_end=result.passage[1] if result and result.passage else None,
     )
 
 

@@ -60,6 +60,7 @@ def reclassify(engine: Engine, classifier: CoopClassifier, batch_size: int = 200
                 row.needs_review = result.needs_review
                 row.model_version = classifier.version
                 row.narrative = result.narrative["id"] if result.narrative else None
+                row.passage_start, row.passage_end = result.passage or (None, None)
                 if not result.relevant:
                     session.execute(delete(CooperativeMention).where(CooperativeMention.item_id == row.id))
                 report.classified += 1

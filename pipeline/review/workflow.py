@@ -242,13 +242,15 @@ def review_queue(session: Session, limit: int = 100) -> list[Item]:
     """Unsettled flagged items, costliest mistakes first.
 
     A wrong or missed `misleading` costs most, so those come first; then the items the model
-    is least sure of; then reach (how many outlets carried the story, social shares).
+    is least sure of; then reach (how many outlets carried the story, social shares). Items
+    the model or a rule judged not relevant form the low-priority lane at the end.
     """
     query = (
         select(Item)
         .outerjoin(StoryCluster, Item.cluster_id == StoryCluster.id)
         .where(Item.needs_review.is_(True), ~is_settled())
         .order_by(
+            case((Item.relevant.is_(False), 1), else_=0),
             case((Item.label == "misleading", 0), else_=1),
             func.coalesce(Item.confidence, 0.0),
             func.coalesce(StoryCluster.size, 1).desc(),
