@@ -25,10 +25,12 @@ logger = logging.getLogger(__name__)
 RANDOM_STATE = 13
 # A misleading label needs this much calibrated probability; below it the next label is
 # used and the item goes to review. Wrongly flagging honest reporting is the worst error.
-MISLEADING_MIN_PROBA = 0.5
+MISLEADING_MIN_PROBA = 0.6
 MAX_REASONS = 6
 NO_COOP_TERM_REASON = "không nhắc tới HTX / kinh tế tập thể"
 PASSING_MENTION_CONFIDENCE = 0.75
+# A passage that names the sector once must be surely about it to make a page relevant.
+LONE_MENTION_MIN_PROBA = 0.9
 PASSING_MENTION_REASON = "quy tắc nhắc thoáng qua: ngành chỉ được nhắc thoáng qua, không có đoạn nào nói về HTX"
 
 
@@ -202,8 +204,8 @@ def _deciding_unit(found: Sequence[Unit], p_relevant: Sequence[float]) -> Option
     relevant story passage (rule 6); None when no unit is relevant."""
     if found[0].head and p_relevant[0] >= 0.5:
         return 0
-    best = max(range(len(found)), key=lambda n: p_relevant[n])
-    return best if p_relevant[best] >= 0.5 else None
+    eligible = [n for n in range(len(found)) if p_relevant[n] >= (0.5 if found[n].strong else LONE_MENTION_MIN_PROBA)]
+    return max(eligible, key=lambda n: p_relevant[n]) if eligible else None
 
 
 def _page_label_proba(found: Sequence[Unit], p_relevant: Sequence[float], proba: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ sector is judged on its own. A short item is one unit, as it always was.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from models.relevance import ENUMERATION, SECTOR_TERMS, passing_mention
 from pipeline.core.normalize import fold
@@ -34,6 +34,7 @@ class Unit:
     start: int
     end: int
     head: bool  # the headline and lead (or the whole of a short item)
+    strong: bool = True  # names the sector as a story does (see is_story); else a lone mention
 
 
 def units(title: str, text: str) -> list[Unit]:
@@ -45,7 +46,7 @@ def units(title: str, text: str) -> list[Unit]:
         return [] if passing_mention(title, text) else [Unit(title, text, 0, len(text), head=True)]
     found = passages(text)
     head = found[0]
-    chosen = [p for p in found[1:] if is_story(p.text)]
+    chosen = [replace(p, strong=is_story(p.text)) for p in found[1:] if _names_sector(p.text)]
     # The headline and lead are judged when they name the sector; a page whose headline and
     # lead say nothing of it is judged by its story passages only (rule 6), never by them.
     if SECTOR_TERMS.search(fold(f"{title}\n{head.text}")) is not None:
@@ -80,6 +81,12 @@ def is_story(passage: str) -> bool:
     sentences = _SENTENCE_END.split(fold(passage).strip())
     naming = [SECTOR_TERMS.search(s) is not None and not ENUMERATION.search(s) for s in sentences]
     return sum(naming) >= 2
+
+
+def _names_sector(passage: str) -> bool:
+    """The passage names the sector outside a list of firms."""
+    folded = fold(passage)
+    return len(SECTOR_TERMS.findall(folded)) > len(ENUMERATION.findall(folded))
 
 
 def _paragraph_spans(text: str) -> list[tuple[int, int]]:

@@ -46,7 +46,10 @@ def test_a_passing_line_is_not_a_story() -> None:
     assert not is_story(aside)
     assert is_story(STORY)
     text = _page(*([FILLER] * 6), aside, *([FILLER] * 6))
-    assert units("Cháy nhà trong hẻm", text) == []
+    found = units("Cháy nhà trong hẻm", text)
+    assert [(u.head, u.strong) for u in found] == [(False, False)]  # judged, but held to a higher bar
+    enumeration = "Doanh nghiệp, hợp tác xã và hộ kinh doanh nộp tờ khai trước ngày 30 hằng tháng."
+    assert units("Lịch nộp thuế", _page(*([FILLER] * 6), enumeration, *([FILLER] * 6))) == []
 
 
 def test_a_built_page_carries_the_item_exactly_where_it_says() -> None:
