@@ -75,6 +75,7 @@ class Seeded:
     target_id: int  # flagged as misleading, really criticism: the test relabels it
     target_title: str
     rumour_id: int  # flagged as misleading, matches a narrative; first in the queue
+    digest_id: int  # a news digest judged on one passage: the review page shows that passage
 
 
 class _Builder:
@@ -113,6 +114,19 @@ class _Builder:
                  for n, outlet in enumerate(outlets)]
         cluster.first_url = items[0].url
         return items
+
+
+# A news digest whose one cooperative story (the deciding passage) stands in the middle.
+DIGEST_TITLE = "Bản tin tổng hợp chiều: giá xăng, thời tiết và nông nghiệp"
+DIGEST_STORY = ("Hợp tác xã Nông nghiệp Thuận Phát (Đồng Tháp) vừa ký hợp đồng bao tiêu 300 tấn lúa chất "
+                "lượng cao. Giám đốc hợp tác xã cho biết thu nhập của thành viên năm nay tăng gần 30%.")
+DIGEST_TEXT = "\n".join([
+    "Giá xăng sinh học được điều chỉnh tăng nhẹ từ chiều nay theo kỳ điều hành mới của liên bộ.",
+    "Mưa lớn kéo dài từ trưa khiến nhiều tuyến đường nội đô ngập sâu, giao thông ùn tắc đến tối.",
+    DIGEST_STORY,
+    "Đội tuyển bóng đá nữ quốc gia bước vào đợt tập trung chuẩn bị cho giải khu vực.",
+    "Ngành giáo dục công bố lịch thi tốt nghiệp năm nay, thí sinh làm bài trong hai ngày.",
+])
 
 
 def seed_browser_data(engine: Engine) -> Seeded:
@@ -175,8 +189,14 @@ def seed_browser_data(engine: Engine) -> Seeded:
             build.item(outlet, label, now - timedelta(hours=rng.randint(2, 20)), title,
                        f"{title}. Bài đăng cần người rà soát xem lại nhãn.", confidence=confidence,
                        needs_review=True, province="Lâm Đồng", sector="tourism")
+        digest = build.item(
+            NEWS[2], "model_story", now - timedelta(hours=4), DIGEST_TITLE, DIGEST_TEXT, confidence=0.58,
+            needs_review=True, province="Đồng Tháp", sector="agriculture",
+            reasons=("bao tiêu", "thu nhập thành viên"))
+        digest.passage_start = DIGEST_TEXT.index(DIGEST_STORY)
+        digest.passage_end = digest.passage_start + len(DIGEST_STORY)
         session.add_all(_crawl_runs(now))
-        ids = Seeded(target_id=target.id, target_title=TARGET_TITLE, rumour_id=rumour.id)
+        ids = Seeded(target_id=target.id, target_title=TARGET_TITLE, rumour_id=rumour.id, digest_id=digest.id)
     # Earlier reviews go through the review workflow, as the page would write them.
     for item_id in confirm:
         record_review(engine, item_id, "lan", "confirm", expected_previous=None)

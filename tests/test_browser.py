@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.core.db import make_engine, migrate
 from pipeline.core.schema import Item, Review, utcnow
-from tests.browser_seed import ACCOUNTS, Seeded, seed_browser_data
+from tests.browser_seed import ACCOUNTS, DIGEST_STORY, Seeded, seed_browser_data
 from tests.helpers import VN
 
 REPO = Path(__file__).resolve().parent.parent
@@ -353,6 +353,18 @@ def test_monitor_relabels_a_flagged_item_and_the_review_is_recorded(dashboard: D
         ("lan", "Sửa nhãn", "Phản ánh, phê bình", NOTE),
     ]
     screenshot(browser, "review-item", browser.find_element(By.XPATH, text_xpath("h3", f"#{target}")))
+
+
+def test_monitor_sees_the_passage_that_decided_a_long_page(dashboard: Dashboard, browser: WebDriver) -> None:
+    digest = dashboard.seeded.digest_id
+    sign_in(browser, dashboard.url, "lan")
+    header(browser, "Tổng quan")
+    open_page(browser, "Rà soát")
+    choose(browser, "queue_pick", "Chọn tin để xem", f"#{digest} ·")
+    shown(browser, "//*[contains(normalize-space(.), 'Đoạn quyết định nhãn') and not(*)]", "passage caption")
+    shown(browser, f"//*[@data-testid='stText'][normalize-space(.)={_literal(DIGEST_STORY)}]", "the passage")
+    no_exception(browser)
+    screenshot(browser, "review-passage", browser.find_element(By.XPATH, text_xpath("h3", f"#{digest}")))
 
 
 def test_editor_and_leader_open_their_pages(dashboard: Dashboard, browser: WebDriver) -> None:
