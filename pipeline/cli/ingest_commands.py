@@ -101,19 +101,9 @@ def ingest(input_file: Path, workers: Optional[int]) -> None:
 
 
 def _raw_inputs(path: Path) -> Iterator[object]:
-    from pipeline.ingest.records import RecordFailure
-    from pipeline.core.jsonl import BadLine, read_jsonl
-    from pipeline.ingest.records import RecordError, record_from_dict
+    from pipeline.ingest.records import records_from_jsonl
 
-    for number, row in read_jsonl(path):
-        if isinstance(row, BadLine):
-            yield RecordFailure(row.reason, number, source=path.name)
-            continue
-        try:
-            yield record_from_dict(row, position=number)
-        except RecordError as exc:
-            url = row.get("url") if isinstance(row.get("url"), str) else None
-            yield RecordFailure(str(exc), number, url=url, source=path.name)
+    return records_from_jsonl(path, get_settings().max_record_bytes)
 
 
 @main.command("import")

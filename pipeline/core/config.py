@@ -61,6 +61,8 @@ class Settings:
         default_factory=lambda: float(v) if (v := _env("COOPWATCH_REVIEW_THRESHOLD", "")) else None
     )
     log_level: str = field(default_factory=lambda: _env("COOPWATCH_LOG_LEVEL", "INFO"))
+    # A record (one input line, one crawled page) larger than this is refused with a clear error.
+    max_record_mb: float = field(default_factory=lambda: float(_env("COOPWATCH_MAX_RECORD_MB", "5")))
     # While the database is unreachable, ingest keeps records in a local spool (pipeline/spool.py)
     # and retries the database at most this often; the spool never grows past its limit.
     spool_dir: Path = field(
@@ -166,6 +168,11 @@ class Settings:
     def cookie_secret(self) -> str:
         """The key signing the dashboard's cookies, from COOPWATCH_COOKIE_SECRET(_FILE), or ''."""
         return read_secret(self.cookie_secret_env)
+
+    @property
+    def max_record_bytes(self) -> int:
+        """COOPWATCH_MAX_RECORD_MB in bytes."""
+        return int(self.max_record_mb * 2**20)
 
     @property
     def real_news_dir(self) -> Path:

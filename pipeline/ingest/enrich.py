@@ -243,6 +243,10 @@ def cooperative_key(kind: str, name: str) -> str:
     return f"{kind}:{' '.join(fold(name).split())}"
 
 
+# A name and the punctuation that ends it fit in this many characters after its trigger.
+NAME_WINDOW_CHARS = 400
+
+
 def named_cooperatives(text: str) -> list[CooperativeName]:
     """Cooperatives, people's credit funds and cooperative unions named in the text, once each."""
     found: dict[str, CooperativeName] = {}
@@ -250,7 +254,8 @@ def named_cooperatives(text: str) -> list[CooperativeName]:
         if _NOT_A_NAME_BEFORE.search(text[max(0, match.start() - 20): match.start()]):
             continue
         kind = "union" if match.group("union") else "credit_fund" if match.group("credit") else "cooperative"
-        name = _name_after(text[match.end():])
+        # A bounded window: the rest of the text for every trigger made this quadratic.
+        name = _name_after(text[match.end(): match.end() + NAME_WINDOW_CHARS])
         if name is None:
             continue
         key = cooperative_key(kind, name)

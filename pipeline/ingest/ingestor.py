@@ -24,6 +24,7 @@ from pipeline.ingest.prepare import Prepared, PreparedItem, prepare_entry
 from pipeline.ingest.records import Input, RecordFailure
 from pipeline.ingest.spool import ITEM, Spool, SpoolEntry, SpoolError, decode_item
 from pipeline.ingest.summary import IngestReport
+from pipeline.ingest.validate import clean_text
 
 logger = logging.getLogger(__name__)
 
@@ -289,5 +290,8 @@ class Ingestor:
 
 
 def _error_row(failure: RecordFailure) -> IngestError:
-    return IngestError(source=failure.source, url=failure.url, position=failure.position,
-                       reason=failure.reason[:2000])
+    """The failure as a row any database takes: clean text, bounded lengths and position."""
+    position = failure.position if failure.position is not None and 0 <= failure.position < 2**31 else None
+    return IngestError(source=clean_text(failure.source)[:200], position=position,
+                       url=clean_text(failure.url)[:4000] if failure.url else None,
+                       reason=clean_text(failure.reason)[:2000])

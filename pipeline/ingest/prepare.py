@@ -17,7 +17,8 @@ from pipeline.ingest import dedupe
 from pipeline.ingest.enrich import Enrichment, enrich
 from pipeline.ingest.extract import ExtractionError, detect_language, extract_article
 from pipeline.core.normalize import fold, legacy_encoding, normalize_text
-from pipeline.ingest.records import Input, RawRecord, RecordError, RecordFailure
+from pipeline.core.config import get_settings
+from pipeline.ingest.records import Input, RawRecord, RecordError, RecordFailure, check_url, guard_record
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +69,8 @@ def prepare_entry(entry: Input) -> Prepared:
 
 def prepare(record: RawRecord) -> PreparedItem:
     """Extract (HTML) or take the text, normalise it, and sign it for dedupe."""
+    guard_record(record, get_settings().max_record_bytes)
+    canonical_url = check_url(record.url)
     if record.html is not None:
         try:
             page = extract_article(record.html, url=record.url)
@@ -88,7 +91,7 @@ def prepare(record: RawRecord) -> PreparedItem:
     title, lead = normalize_text(title, legacy), normalize_text(lead, legacy)
     return PreparedItem(
         record=record,
-        canonical_url=record.canonical_url,
+        canonical_url=canonical_url,
         title=title,
         lead=lead,
         text=text,

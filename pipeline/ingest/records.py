@@ -3,14 +3,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Mapping, Optional, Union
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterator, Mapping, Optional, Union
 from urllib.parse import urlsplit
-
-from dateutil import parser as dateparser
 
 from pipeline.core.schema import utcnow
 from pipeline.core.urls import InvalidURL, canonicalize
+from pipeline.ingest import validate
+from pipeline.core.jsonl import BadLine, read_jsonl
+from pipeline.ingest.validate import InputError, clean_text, validate_record
 
 KINDS = ("news", "social")
 # Share of control characters above which a "page" is treated as binary junk.
@@ -65,33 +67,65 @@ def record_from_dict(row: Mapping[str, Any], position: Optional[int] = None) -> 
     """Validate a raw JSON record (the `coopwatch ingest` format) into a RawRecord."""
     if not isinstance(row, Mapping):
         raise RecordError("record is not a JSON object")
-    url = row.get("url")
-    if not url or not isinstance(url, str):
-        raise RecordError("missing url")
-    try:
-        canonicalize(url)
-    except InvalidURL as exc:
-        raise RecordError(str(exc)) from exc
-    html, text = row.get("html"), row.get("text")
-    if not (isinstance(html, str) and html.strip()) and not (isinstance(text, str) and text.strip()):
-        raise RecordError("record has neither html nor text (or both are empty)")
-    kind = row.get("kind") or "news"
-    if kind not in KINDS:
-        raise RecordError(f"kind must be news or social, not {kind!r}")
-    for name, value in (("html", html), ("text", text)):
+    for name in ("html", "text"):  # before cleaning, which would remove the NULs that betray binary data
+        value = row.get(name)
         if isinstance(value, str) and looks_binary(value):
             raise RecordError(f"{name} is binary data, not text")
-    source = str(row.get("source") or urlsplit(url).hostname or "unknown")
+    try:
+        valid = validate_record(dict(row))
+    except InputError as exc:
+        raise RecordError(str(exc)) from None
+    check_url(valid.url)
+    html = valid.html if valid.html and valid.html.strip() else None
+    text = valid.text if valid.text and valid.text.strip() else None
+    if html is None and text is None:
+        raise RecordError("record has neither html nor text (or both are empty)")
+    source = valid.source or urlsplit(valid.url).hostname or "unknown"
     return RawRecord(
-        url=url, source=source, outlet=str(row.get("outlet") or source), kind=kind,
-        html=html if isinstance(html, str) and html.strip() else None,
-        text=text if isinstance(text, str) and text.strip() else None,
-        title=str(row.get("title") or ""),
-        published_at=parse_time(row.get("published_at"), "published_at"),
-        fetched_at=parse_time(row.get("fetched_at"), "fetched_at") or utcnow(),
-        reactions=_optional_int(row.get("reactions")), shares=_optional_int(row.get("shares")),
+        url=valid.url, source=source, outlet=valid.outlet or source, kind=valid.kind,
+        html=html, text=text, title=valid.title, published_at=valid.published_at,
+        fetched_at=valid.fetched_at or utcnow(), reactions=valid.reactions, shares=valid.shares,
         position=position,
     )
+
+
+def records_from_jsonl(path: Path, max_bytes: Optional[int] = None) -> Iterator[Input]:
+    """Every line of a raw-records file as a record, or as the failure that says why not."""
+    for number, row in read_jsonl(path, max_bytes):
+        if isinstance(row, BadLine):
+            yield RecordFailure(row.reason, number, source=path.name)
+            continue
+        try:
+            yield record_from_dict(row, position=number)
+        except RecordError as exc:
+            url = row.get("url") if isinstance(row.get("url"), str) else None
+            yield RecordFailure(str(exc), number, url=url, source=path.name)
+
+
+def guard_record(record: RawRecord, max_chars: int) -> None:
+    """The checks every record passes, crawled pages included: size, binary data, clean text."""
+    for name in ("html", "text"):
+        value = getattr(record, name)
+        if value is None:
+            continue
+        if len(value) > max_chars:
+            raise RecordError(f"{name} of {len(value) / 1e6:.1f} million characters is over the limit "
+                              f"of {max_chars / 1e6:.1f} million (COOPWATCH_MAX_RECORD_MB)")
+        if looks_binary(value):
+            raise RecordError(f"{name} is binary data, not text")
+        setattr(record, name, clean_text(value))
+    record.title, record.source, record.outlet = (clean_text(record.title), clean_text(record.source),
+                                                  clean_text(record.outlet))
+
+
+def check_url(url: str) -> str:
+    """The canonical form of a URL; RecordError for one that cannot be used."""
+    try:
+        return canonicalize(url)
+    except InvalidURL as exc:
+        raise RecordError(str(exc)) from exc
+    except (ValueError, TypeError) as exc:  # urllib's own errors, e.g. an unclosed IPv6 bracket
+        raise RecordError(f"url is not a valid URL: {url[:200]!r} ({exc})") from exc
 
 
 def looks_binary(value: str) -> bool:
@@ -105,19 +139,7 @@ def looks_binary(value: str) -> bool:
 
 def parse_time(value: Any, name: str) -> Optional[datetime]:
     """ISO-8601 text to an aware datetime (UTC when no zone is given)."""
-    if value in (None, ""):
-        return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
     try:
-        parsed = dateparser.isoparse(str(value))
-    except (ValueError, OverflowError) as exc:
-        raise RecordError(f"{name} is not an ISO-8601 time: {value!r}") from exc
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
-def _optional_int(value: Any) -> Optional[int]:
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
+        return validate.parse_time(value, name)
+    except InputError as exc:
+        raise RecordError(str(exc)) from None

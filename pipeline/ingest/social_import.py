@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping, Union
 
 from pipeline.ingest.records import RecordFailure
+from pipeline.core.config import get_settings
 from pipeline.core.jsonl import BadLine, read_jsonl
 from pipeline.ingest.records import RawRecord, RecordError, record_from_dict
 
@@ -32,12 +33,25 @@ def column_mapping(overrides: list[str]) -> dict[str, str]:
 
 
 def _rows(path: Path) -> Iterator[tuple[int, Union[Mapping[str, Any], BadLine]]]:
-    if path.suffix.lower() == ".csv":
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            for number, row in enumerate(csv.DictReader(handle), start=1):
-                yield number, row
-    else:
-        yield from read_jsonl(path)
+    max_bytes = get_settings().max_record_bytes
+    if path.suffix.lower() != ".csv":
+        yield from read_jsonl(path, max_bytes)
+        return
+    csv.field_size_limit(max_bytes)
+    with path.open(encoding="utf-8-sig", errors="strict", newline="") as handle:
+        rows = csv.DictReader(handle)
+        number = 0
+        while True:
+            number += 1
+            try:
+                row = next(rows)
+            except StopIteration:
+                return
+            except (csv.Error, UnicodeDecodeError) as exc:
+                # The reader cannot go on past a broken file: this row and the rest are reported.
+                yield number, BadLine(number, f"line {number}: unreadable CSV ({exc}); the rows after it were not read")
+                return
+            yield number, row
 
 
 def import_records(path: Path, mapping: Mapping[str, str]) -> Iterator[Union[RawRecord, RecordFailure]]:
