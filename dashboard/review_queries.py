@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from dashboard.queries import engine
 from models.narratives import Narrative, NarrativeError, NarrativeLibrary
 from pipeline.core.config import get_settings
+from pipeline.core.safe_text import display_text, has_bidi_controls
 from pipeline.review.agreement import (
     AgreementReport,
     agreement_report,
@@ -62,6 +63,8 @@ class ItemDetail:
     history: list[dict[str, Any]]  # every review of the item, oldest first
     # The passage of a long page that decided its label (codebook rules 4 and 6), if any.
     passage: Optional[str] = None
+    # The title, text or outlet carried right-to-left override characters (removed for display).
+    bidi: bool = False
 
 
 @st.cache_resource
@@ -84,7 +87,7 @@ def _queue(eng: Engine, limit: int = QUEUE_LIMIT) -> pd.DataFrame:
             .where(StoryCluster.id.in_([i.cluster_id for i in items if i.cluster_id is not None]))
         ).tuples().all())
     rows = [
-        {"rank": rank, "id": item.id, "title": item.title or item.text[:120], "outlet": item.outlet,
+        {"rank": rank, "id": item.id, "title": display_text(item.title or item.text[:120]), "outlet": item.outlet,
          "label": item.label, "confidence": item.confidence,
          "copies": sizes.get(item.cluster_id, 1) if item.cluster_id else 1,
          "shares": item.shares or 0, "assignee": assignees.get(item.id)}
@@ -108,7 +111,7 @@ def _detail(eng: Engine, item_id: int) -> Optional[ItemDetail]:
         copies = []
         if item.cluster_id is not None:
             copies = [
-                {"outlet": c.outlet, "title": c.title, "url": c.url, "published_at": c.published_at}
+                {"outlet": c.outlet, "title": display_text(c.title), "url": c.url, "published_at": c.published_at}
                 for c in session.scalars(
                     select(Item).where(Item.cluster_id == item.cluster_id, Item.id != item.id)
                     .order_by(Item.published_at, Item.id))
@@ -123,7 +126,8 @@ def _detail(eng: Engine, item_id: int) -> Optional[ItemDetail]:
         state = asdict(item_state(session, item_id))
         state["deciders"] = sorted(state["deciders"])
         return ItemDetail(
-            id=item.id, title=item.title, text=item.text, url=item.url, outlet=item.outlet,
+            id=item.id, title=display_text(item.title), text=display_text(item.text), url=item.url,
+            outlet=item.outlet, bidi=has_bidi_controls(f"{item.title}{item.text}{item.outlet}"),
             kind=item.kind, published_at=item.published_at, relevant=item.relevant, label=item.label,
             confidence=item.confidence, reasons=list(item.reasons or []), narrative_id=item.narrative,
             state=state, copies=copies, history=history, passage=_passage(item),
@@ -135,7 +139,7 @@ def _passage(item: Item) -> Optional[str]:
     start, end = item.passage_start, item.passage_end
     if start is None or end is None or not 0 <= start < end <= len(item.text):
         return None
-    return item.text[start:end]
+    return display_text(item.text[start:end])
 
 
 @st.cache_data(ttl=TTL)
@@ -147,7 +151,7 @@ def detail(item_id: int) -> Optional[ItemDetail]:
 def _settled(eng: Engine, misleading_only: bool) -> pd.DataFrame:
     with Session(eng) as session:
         rows = [
-            {"id": item.id, "title": item.title or item.text[:120], "outlet": item.outlet,
+            {"id": item.id, "title": display_text(item.title or item.text[:120]), "outlet": item.outlet,
              "label": state.label, "decision": state.decision, "decided_by": state.decided_by,
              "response_status": state.response_status if state.confirmed_misleading else None,
              "response_link": state.response_link if state.confirmed_misleading else None}
@@ -168,7 +172,7 @@ def _pending_second(eng: Engine, reviewer: str) -> list[tuple[int, str]]:
     with Session(eng) as session:
         ids = pending_double_reviews(session, reviewer)
         titles = dict(session.execute(select(Item.id, Item.title).where(Item.id.in_(ids))).tuples().all())
-    return [(item_id, titles.get(item_id) or "") for item_id in ids]
+    return [(item_id, display_text(titles.get(item_id) or "")) for item_id in ids]
 
 
 @st.cache_data(ttl=TTL)

@@ -274,3 +274,13 @@ def test_settled_list_mixes_misleading_with_a_response_and_other_labels(seeded, 
     assert not app.exception
     table = app.dataframe[0].value
     assert len(table) == 2
+
+
+def test_right_to_left_override_is_removed_for_display_and_flagged(seeded, engine) -> None:
+    spoof = "Quỹ tín dụng \u202egnóđ 000.01\u202c được miễn thuế"
+    with Session(engine) as session, session.begin():
+        session.get_one(Item, seeded["misleading"]).title = spoof
+    app = page()
+    assert "\u202e" not in "".join(texts(app))
+    assert "Quỹ tín dụng gnóđ 000.01 được miễn thuế" in texts(app)
+    assert any("đảo chiều" in str(w.value) for w in app.warning)

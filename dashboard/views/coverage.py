@@ -13,6 +13,7 @@ from dashboard.auth import language, require_role
 from dashboard.banner import unhealthy_sources_banner
 from dashboard.i18n import label_name, t
 from models.contract import LABELS
+from pipeline.core.safe_text import csv_bytes
 from pipeline.ingest.enrich import SECTOR_NAMES
 
 Namer = Callable[[str], str]
@@ -30,7 +31,8 @@ def _name(value: object, names: Namer) -> str:
 
 
 def _download(frame: pd.DataFrame, stem: str, start: date, end: date) -> None:
-    csv = frame.to_csv(index=False).encode("utf-8-sig")  # the BOM lets Excel read Vietnamese
+    # Safe cells: an outlet or title starting with "=" must not run as a formula in Excel.
+    csv = csv_bytes(list(frame.columns), frame.itertuples(index=False, name=None))
     st.download_button(t("cov_download", lang), csv, file_name=f"do-phu_{stem}_{start}_{end}.csv",
                        mime="text/csv", key=f"csv_{stem}")
 

@@ -152,6 +152,8 @@ def _show_item(item_id: int, lang: str, blind: bool = False) -> None:
     st.button(tr("reload", lang), key=f"reload_{item_id}", on_click=rq.clear)
     left, right = st.columns([3, 2])
     with left:
+        if detail.bidi:
+            st.warning(tr("bidi_warning", lang))
         st.caption(tr("field_title", lang))
         st.text(detail.title or tr("no_title", lang))
         if detail.passage:
