@@ -8,7 +8,7 @@ import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dashboard.auth import current_role, language, login_form, refuse_demo_accounts  # noqa: E402
+from dashboard.auth import current_role, language, login_form, refuse_demo_accounts, sign_out  # noqa: E402
 from dashboard.i18n import t  # noqa: E402
 
 VIEWS = Path(__file__).resolve().parent / "views"
@@ -34,9 +34,9 @@ else:
         pages.append(st.Page(str(VIEWS / "review.py"), title=t("review", lang), url_path="ra-soat"))
     pages.append(st.Page(str(VIEWS / "sources.py"), title=t("sources", lang), url_path="nguon"))
     with st.sidebar:
-        st.write(f"{t('signed_in_as', lang)}: **{st.session_state['user']}** ({current_role()})")
+        # Plain text: a user name is never read as Markdown.
+        st.text(f"{t('signed_in_as', lang)}: {st.session_state['user']} ({current_role()})")
         if st.button(t("logout", lang)):
-            st.session_state.pop("role", None)
-            st.session_state.pop("user", None)
+            sign_out()
             st.rerun()
     st.navigation(pages).run()

@@ -50,3 +50,30 @@ def crawl(sources: Path, db_url: str, model_dir: Path, **extra_env: str) -> subp
                             env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     return result
+
+
+def signed_in_as(app, name: str, role: str) -> None:  # type: ignore[no-untyped-def]
+    """Put an AppTest in the state of a signed-in account, creating the account when needed.
+
+    Pages read the role and state from the database on every run (COOPWATCH_DATABASE_URL), so
+    the account must exist there; the password round trip is skipped.
+    """
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from pipeline.core.db import make_engine
+    from pipeline.core.schema import User
+
+    engine = make_engine(os.environ["COOPWATCH_DATABASE_URL"])
+    with Session(engine) as session, session.begin():
+        user = session.scalar(select(User).where(User.name == name))
+        if user is None:
+            user = User(name=name, role=role, password_hash="-")
+            session.add(user)
+        user.role = role
+        session.flush()
+        epoch = user.session_epoch or 0
+    engine.dispose()
+    app.session_state["user"] = name
+    app.session_state["role"] = role
+    app.session_state["epoch"] = epoch

@@ -114,11 +114,12 @@ def test_users_add_reads_the_password_from_stdin(tmp_path: Path, empty_db_url: s
     assert ok.returncode == 0, ok.stderr
     short = run_cli(["users", "add", "mai", "--role", "monitor", "--password-stdin"], env, "ngan\n")
     assert short.returncode != 0 and "at least 8" in short.stderr
-    from pipeline.core.users import authenticate
+    from pipeline.core.config import get_settings
+    from pipeline.core.login import sign_in
 
     engine = create_engine(url)
-    assert authenticate(engine, "lan", "mat-khau-dai") == "monitor"
-    assert authenticate(engine, "lan", "sai-mat-khau") is None
+    assert sign_in(engine, get_settings(), "lan", "mat-khau-dai", "test").account.role == "monitor"
+    assert sign_in(engine, get_settings(), "lan", "sai-mat-khau", "test").account is None
 
 
 def test_import_reads_social_exports_with_a_column_mapping(tmp_path: Path, model_dir: Path,

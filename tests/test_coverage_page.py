@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from dashboard import coverage_queries
+from tests.helpers import signed_in_as
 from pipeline.ingest import runtime
 from pipeline.core.schema import StoryCluster
 from pipeline.core.users import add_user
@@ -35,8 +36,8 @@ def seeded(monkeypatch, sqlite_url, engine) -> str:
 
 def open_page(role: str, lang: str = "vi") -> AppTest:
     app = AppTest.from_file(PAGE, default_timeout=60)
-    for key, value in {"role": role, "user": "test", "lang": lang}.items():
-        app.session_state[key] = value
+    signed_in_as(app, "test", role)
+    app.session_state["lang"] = lang
     return app.run()
 
 

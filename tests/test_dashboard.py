@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
+from tests.helpers import signed_in_as
 from pipeline.core.health import record_run
 from pipeline.core.schema import CrawlRun, Item, StoryCluster, utcnow
 from pipeline.core.users import add_user
@@ -94,8 +95,7 @@ def seeded(monkeypatch, sqlite_url, engine) -> str:
 def signed_in(script: str = APP, role: str = "monitor", lang: Optional[str] = None) -> AppTest:
     """The app (or one page) as a signed-in user, without the password round trip."""
     app = AppTest.from_file(script, default_timeout=60)
-    app.session_state["user"] = "lan"
-    app.session_state["role"] = role
+    signed_in_as(app, "lan", role)
     if lang is not None:
         app.session_state["lang"] = lang
     return app.run()
@@ -202,7 +202,7 @@ def test_banner_names_the_unhealthy_source_on_the_overview(seeded) -> None:
 
 def test_overview_in_english(seeded) -> None:
     app = AppTest.from_file(APP, default_timeout=60)
-    app.session_state["user"], app.session_state["role"] = "lan", "leader"
+    signed_in_as(app, "lan", "leader")
     app.run()
     app.radio(key="lang_choice").set_value("en").run()
     assert app.header[0].value == "Overview"

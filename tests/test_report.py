@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from models.narratives import load_library
+from tests.helpers import signed_in_as
 from pipeline.ingest import runtime
 from pipeline.cli import main
 from pipeline.core.config import REPO_ROOT
@@ -239,8 +240,8 @@ def page_env(cli_env):
 
 def open_page(role: str, lang: str = "vi", week: str | None = "2026-W47") -> AppTest:
     app = AppTest.from_file(PAGE, default_timeout=60)
-    for key, value in {"role": role, "user": "test", "lang": lang}.items():
-        app.session_state[key] = value
+    signed_in_as(app, "test", role)
+    app.session_state["lang"] = lang
     app.run()
     if week and app.selectbox:
         app.selectbox[0].set_value(week).run()

@@ -10,7 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
+from tests.helpers import signed_in_as
 from pipeline.review.agreement import sample_for_double_review
+from pipeline.core.users import set_role
 from pipeline.review.workflow import record_review
 from pipeline.core.schema import Item, Review, StoryCluster, User, utcnow
 
@@ -80,8 +82,7 @@ def seeded(monkeypatch, sqlite_url, engine) -> Iterator[dict[str, int]]:
 
 def page(user: str = "lan", role: str = "monitor", lang: Optional[str] = None) -> AppTest:
     app = AppTest.from_file(PAGE, default_timeout=60)
-    app.session_state["user"] = user
-    app.session_state["role"] = role
+    signed_in_as(app, user, role)
     if lang is not None:
         app.session_state["lang"] = lang
     return app.run()
@@ -237,7 +238,7 @@ def test_editors_and_leaders_are_refused_the_page(seeded, role) -> None:
 def test_an_action_from_a_role_that_lost_permission_is_refused(seeded, engine) -> None:
     app = page()
     item_id = seeded["misleading"]
-    app.session_state["role"] = "editor"  # the role changed after the page was drawn
+    set_role(engine, "lan", "editor")  # the role changed after the page was drawn
     app.button(key=f"confirm_{item_id}").click().run()
     assert reviews(engine, item_id) == []
     assert any("không có quyền" in e.value or "không được" in e.value for e in app.error)
@@ -246,8 +247,7 @@ def test_an_action_from_a_role_that_lost_permission_is_refused(seeded, engine) -
 def test_the_router_offers_the_page_to_monitors_and_admins_only(seeded) -> None:
     for role, offered in (("monitor", True), ("admin", True), ("editor", False), ("leader", False)):
         app = AppTest.from_file(APP, default_timeout=60)
-        app.session_state["user"] = "lan"
-        app.session_state["role"] = role
+        signed_in_as(app, "lan", role)
         app.run()
         if offered:
             app.switch_page("views/review.py").run()

@@ -199,10 +199,15 @@ def dashboard(db_url: str, tmp_path: Path) -> Iterator:
 
 
 def test_behind_an_https_proxy_every_cookie_is_secure(dashboard) -> None:
-    _, port = dashboard(COOPWATCH_PUBLIC_URL="https://coopwatch.example.vn")
+    process, port = dashboard(COOPWATCH_PUBLIC_URL="https://coopwatch.example.vn")
     cookies = set_cookies(port, tls=False)
     assert cookies and all(c.rstrip().endswith("; Secure") for c in cookies), cookies
     assert any(c.startswith("_streamlit_xsrf=") for c in cookies)  # XSRF protection is on
+    # Set up for users: no traceback on screen, no Deploy button or developer menu.
+    command = Path(f"/proc/{process.pid}/cmdline").read_bytes().split(b"\0")
+    assert b"--client.showErrorDetails" in command and b"--client.toolbarMode" in command
+    assert command[command.index(b"--client.showErrorDetails") + 1] == b"none"
+    assert command[command.index(b"--client.toolbarMode") + 1] == b"viewer"
 
 
 def test_served_over_https_itself_with_a_cookie_secret_from_a_file(dashboard, tmp_path: Path) -> None:

@@ -5,12 +5,15 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 import click
 
 from pipeline.cli.group import DEMO_SOURCES, main
 from pipeline.core.config import REPO_ROOT, get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 @main.command()
@@ -49,6 +52,13 @@ def weekly_report(week: str, fmt: str, output_file: Path, lang: str) -> None:
     click.echo(f"weekly report {parsed} ({fmt}, {len(data):,} bytes) written to {output_file}")
 
 
+# Streamlit set up for users, not developers: errors are logged, never shown with their
+# traceback; no "Deploy" button or developer menu; XSRF protection on.
+PRODUCTION_STREAMLIT = {"STREAMLIT_SERVER_ENABLE_XSRF_PROTECTION": "true"}
+PRODUCTION_FLAGS = ("--client.showErrorDetails", "none", "--client.toolbarMode", "viewer",
+                    "--browser.gatherUsageStats", "false")
+
+
 @main.command()
 @click.option("--port", default=8501, show_default=True, type=int)
 def dashboard(port: int) -> None:
@@ -70,7 +80,7 @@ def _exec_streamlit(port: int) -> None:
 
     settings = get_settings()
     # Streamlit reads these from the environment, which keeps the secret off the command line.
-    env = {**os.environ, "STREAMLIT_SERVER_ENABLE_XSRF_PROTECTION": "true"}
+    env = {**os.environ, **PRODUCTION_STREAMLIT}
     try:
         if secret := settings.cookie_secret():
             env["STREAMLIT_SERVER_COOKIE_SECRET"] = secret
@@ -84,7 +94,7 @@ def _exec_streamlit(port: int) -> None:
     command = [
         sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "dashboard" / "server.py"),
         "--server.address", "127.0.0.1", "--server.port", str(port),
-        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        "--server.headless", "true", *PRODUCTION_FLAGS,
     ]
     os.execve(sys.executable, command, env)
 
@@ -151,18 +161,69 @@ def users() -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def users_add(name: str, role: str, password_stdin: bool) -> None:
     """Create or update an account; the password is read without echo."""
-    from pipeline.ingest.runtime import shared_engine
-    from pipeline.core.users import UserError, add_user
+    from pipeline.core.users import add_user
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    _account_change(lambda engine: add_user(engine, name, role, _new_password(password_stdin)),
+                    f"user {name} ({role}) saved")
+
+
+@users.command("list")
+def users_list() -> None:
+    """Every account with its role and state."""
+    from pipeline.core.users import list_accounts
+    from pipeline.ingest.runtime import shared_engine
+
+    for account in list_accounts(shared_engine()):
+        click.echo(f"{account.name:<40} {account.role:<8} {'disabled' if account.disabled else 'active'}")
+
+
+@users.command("set-role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(["monitor", "editor", "leader", "admin"]))
+def users_set_role(name: str, role: str) -> None:
+    """Change an account's role (its open sessions end at once)."""
+    from pipeline.core.users import set_role
+
+    _account_change(lambda engine: set_role(engine, name, role), f"user {name} is now {role}")
+
+
+@users.command("disable")
+@click.argument("name")
+@click.option("--enable", is_flag=True, help="Enable a disabled account again.")
+def users_disable(name: str, enable: bool) -> None:
+    """Disable an account (its open sessions end at once)."""
+    from pipeline.core.users import set_disabled
+
+    _account_change(lambda engine: set_disabled(engine, name, not enable),
+                    f"user {name} {'enabled' if enable else 'disabled'}")
+
+
+@users.command("reset-password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def users_reset_password(name: str, password_stdin: bool) -> None:
+    """Give an account a new password (its open sessions end at once)."""
+    from pipeline.core.users import reset_password
+
+    _account_change(lambda engine: reset_password(engine, name, _new_password(password_stdin)),
+                    f"password of {name} changed")
+
+
+def _new_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+def _account_change(change: Callable[[Engine], None], done: str) -> None:
+    from pipeline.core.users import UserError
+    from pipeline.ingest.runtime import shared_engine
+
     try:
-        add_user(shared_engine(), name, role, password)
+        change(shared_engine())
     except UserError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"user {name} ({role}) saved")
+    click.echo(done)
 
 
 @main.command()

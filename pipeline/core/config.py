@@ -61,6 +61,11 @@ class Settings:
         default_factory=lambda: float(v) if (v := _env("COOPWATCH_REVIEW_THRESHOLD", "")) else None
     )
     log_level: str = field(default_factory=lambda: _env("COOPWATCH_LOG_LEVEL", "INFO"))
+    # Sign-in: after this many failures within the window an account, or a client address, is
+    # locked for the window; from half of them on, each further attempt is slowed down.
+    login_max_failures: int = field(default_factory=lambda: int(_env("COOPWATCH_LOGIN_MAX_FAILURES", "5")))
+    login_lockout_minutes: float = field(
+        default_factory=lambda: float(_env("COOPWATCH_LOGIN_LOCKOUT_MINUTES", "15")))
     # A record (one input line, one crawled page) larger than this is refused with a clear error.
     max_record_mb: float = field(default_factory=lambda: float(_env("COOPWATCH_MAX_RECORD_MB", "5")))
     # While the database is unreachable, ingest keeps records in a local spool (pipeline/spool.py)

@@ -204,6 +204,19 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Raised by every password, role or state change: a session signed in under another epoch ends.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class LoginFailure(Base):
+    """A failed sign-in, keyed by account ("user:NAME") or by client ("client:ADDRESS")."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), index=True)
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class CrawlRun(Base):
