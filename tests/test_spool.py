@@ -221,3 +221,27 @@ def test_a_whole_crawl_during_an_outage_is_stored_once_the_database_is_back(
     urls = stored_urls(engine)
     assert len(urls) == len(set(urls)) == total
     engine.dispose()
+
+
+def test_records_spooled_under_a_wrong_database_url_are_replayed_into_the_right_one(
+        db_url: str, tmp_path: Path) -> None:
+    migrate(db_url)
+    wrong = "postgresql+psycopg://postgres@127.0.0.1:1/coopwatch"  # nothing listens there
+    raw = tmp_path / "raw.jsonl"
+    raw.write_text("\n".join(
+        f'{{"url": "{p.url}", "kind": "social", "source": "forum", "text": "{p.text}"}}' for p in posts("sai", 3)
+    ) + "\n", encoding="utf-8")
+    base = {"COOPWATCH_MODEL_DIR": str(tmp_path / "no-model"), "COOPWATCH_INGEST_WORKERS": "1",
+            "COOPWATCH_SPOOL_DIR": str(tmp_path / "spool")}
+    spooled = run_cli(["ingest", "--input", str(raw)], {**base, "COOPWATCH_DATABASE_URL": wrong})
+    assert spooled.returncode == 0 and "3 records wait in the local spool" in spooled.stderr
+    right = {**base, "COOPWATCH_DATABASE_URL": db_url}
+    assert run_cli(["spool", "flush"], right).stdout.startswith("received 0")  # its own spool is empty
+    missing = run_cli(["spool", "flush", "--from", "sqlite:///nowhere.db"], right)
+    assert missing.returncode == 1 and "no spool was kept" in missing.stderr
+    moved = run_cli(["spool", "flush", "--from", wrong], right)
+    assert moved.returncode == 0, moved.stderr[-2000:]
+    assert "written from the spool 3" in moved.stdout
+    engine = create_engine(db_url)
+    assert len(stored_urls(engine)) == 3
+    engine.dispose()

@@ -162,16 +162,22 @@ def spool_status() -> None:
 
 
 @spool.command("flush")
-def spool_flush() -> None:
+@click.option("--from", "from_url", metavar="URL", default=None,
+              help="Replay the spool kept for this other database URL (e.g. one configured by "
+                   "mistake) into the configured database.")
+def spool_flush(from_url: Optional[str]) -> None:
     """Write what waits in the spool to the database now; exit 1 if some still has to wait."""
-    from pipeline.ingest.runtime import configured_spool, shared_ingestor
+    from pipeline.ingest.runtime import configured_spool, shared_ingestor, spool_ingestor
     from pipeline.ingest.spool import SpoolError
 
-    ingestor = shared_ingestor()
+    source = configured_spool(from_url)
+    if from_url and not source.path.exists():
+        raise click.ClickException(f"no spool was kept for {from_url} (looked for {source.path})")
+    ingestor = spool_ingestor(source) if from_url else shared_ingestor()
     report = ingestor.flush_spool(force=True)
     click.echo(report.summary())
     try:
-        left = configured_spool().pending()
+        left = source.pending()
     except SpoolError as exc:
         raise click.ClickException(str(exc)) from exc
     for failure in report.failures:

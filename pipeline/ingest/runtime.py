@@ -40,13 +40,20 @@ def load_classifier_or_none() -> Optional[CoopClassifier]:
         return None
 
 
-def configured_spool() -> Spool:
-    """The local spool where records wait while the database is unreachable."""
+def configured_spool(database_url: Optional[str] = None) -> Spool:
+    """The local spool where records wait while the database (the configured one, or the one
+    given) is unreachable."""
     settings = get_settings()
     # One spool per database, so records never end up in another database than theirs.
-    database = make_url(settings.database_url).render_as_string(hide_password=True)
+    database = make_url(database_url or settings.database_url).render_as_string(hide_password=True)
     name = f"spool-{hashlib.sha256(database.encode('utf-8')).hexdigest()[:16]}.sqlite3"
     return Spool(settings.spool_dir / name, max_bytes=settings.spool_max_mb * 1024 * 1024)
+
+
+def spool_ingestor(spool: Spool) -> Ingestor:
+    """An ingestor of the configured database that replays the given spool."""
+    return Ingestor(shared_engine(), load_classifier_or_none(), spool=spool,
+                    retry_seconds=get_settings().spool_retry_seconds)
 
 
 @lru_cache(maxsize=None)
