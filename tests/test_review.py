@@ -107,12 +107,13 @@ def test_every_action_is_kept_with_who_and_when(accounts) -> None:
     act(engine, item_id, "minh", "confirm")
     with Session(engine) as session:
         history = session.scalars(select(Review).where(Review.item_id == item_id).order_by(Review.id)).all()
+        # "confirm" confirms what the page shows: lan's relabel, not the model's label again.
         assert [(r.reviewer, r.action, r.label) for r in history] == [
-            ("lan", "relabel", "critical"), ("minh", "confirm", "misleading")]
+            ("lan", "relabel", "critical"), ("minh", "confirm", "critical")]
         assert all(r.created_at is not None for r in history)
         assert [r.expected_previous for r in history] == [None, first]
         state = item_state(session, item_id)
-    assert (state.decision, state.label, state.decided_by) == ("confirm", "misleading", "minh")
+    assert (state.decision, state.label, state.decided_by) == ("confirm", "critical", "minh")
     bad_calls = [
         ({"action": "delete"}, "action must be"),
         ({"action": "relabel", "label": "fake"}, "unknown label"),
@@ -410,3 +411,33 @@ def test_agreement_between_monitors_and_with_the_model_per_label(accounts) -> No
     assert versus_model["misleading"].kappa == pytest.approx(0.8)  # monitors 4, model 5
     assert versus_model["critical"].kappa == pytest.approx(0.36 / 0.46)  # monitors 4, model 3
     assert versus_model[NOT_RELEVANT].first_count == 0
+
+
+def test_the_export_shows_what_the_monitor_decided_and_the_model_beside_it(accounts, tmp_path) -> None:
+    import json
+
+    from pipeline.core.schema import Cooperative, CooperativeMention
+    from pipeline.report.export import EXPORT_FIELDS, export_items
+
+    engine = accounts
+    with Session(engine) as session, session.begin():
+        relabelled = add_item(session, 1, "misleading", 0.6)
+        relabelled.province, relabelled.sector = "Vĩnh Long", "credit"
+        untouched_id = add_item(session, 2, "positive", 0.9, needs_review=False).id
+        coop = Cooperative(key="quy tan hung phu", name="Quỹ TDND Tân Hưng Phú", kind="credit_fund",
+                           province="Vĩnh Long", first_seen_at=utcnow())
+        session.add(coop)
+        session.flush()
+        session.add(CooperativeMention(cooperative_id=coop.id, item_id=relabelled.id, mentioned_at=utcnow()))
+        relabelled_id = relabelled.id
+    act(engine, relabelled_id, "lan", "relabel", label="neutral")
+    target = tmp_path / "export.jsonl"
+    assert export_items(engine, target) == 2
+    rows = {row["id"]: row for row in map(json.loads, target.read_text(encoding="utf-8").splitlines())}
+    decided, model_only = rows[relabelled_id], rows[untouched_id]
+    assert list(decided) == list(EXPORT_FIELDS)
+    assert (decided["label"], decided["model_label"], decided["decided_label"]) == ("neutral", "misleading", "neutral")
+    assert (decided["decision"], decided["decided_by"], decided["needs_review"]) == ("relabel", "lan", False)
+    assert decided["decided_at"] and decided["province"] == "Vĩnh Long" and decided["sector"] == "credit"
+    assert decided["cooperatives"] == ["Quỹ TDND Tân Hưng Phú"]
+    assert (model_only["label"], model_only["decided_label"], model_only["decision"]) == ("positive", None, None)

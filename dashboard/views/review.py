@@ -187,7 +187,10 @@ def _show_item(item_id: int, lang: str, blind: bool = False) -> None:
         st.info(tr("blind_note", lang))
     else:
         _show_history(detail.history, lang)
-    _show_actions(item_id, seen, state, detail.label if detail.relevant else None, lang, blind)
+    # What "confirm" confirms and the relabel box starts from: the monitor's decision once settled.
+    model_label = detail.label if detail.relevant else None
+    shown = state["label"] if state["decision"] is not None and not blind else model_label
+    _show_actions(item_id, seen, state, shown, lang, blind)
 
 
 def _show_narrative(narrative_id: str, lang: str) -> None:

@@ -223,7 +223,7 @@ def record_review(engine: Engine, item_id: int, reviewer: str, action: str, *,
             raise ReviewConflict(item_id, expected_previous, session.get_one(Review, state.latest_review_id))
         _check_state(session, state, reviewer, action, assignee, second_review)
         if action == "confirm":
-            label = item.label if item.relevant else None
+            label = shown_label(item, state, second_review)
         review = Review(item_id=item_id, reviewer=reviewer, action=action, label=label, note=note,
                         assignee=assignee, response_status=response_status,
                         response_link=response_link, expected_previous=expected_previous,
@@ -232,6 +232,14 @@ def record_review(engine: Engine, item_id: int, reviewer: str, action: str, *,
         session.flush()
         logger.info("review %s: %s %s item %s", review.id, reviewer, action, item_id)
         return review.id
+
+
+def shown_label(item: Item, state: ItemState, blind: bool = False) -> Optional[str]:
+    """The label the review page shows, which is what "confirm" confirms: the latest monitor
+    decision on a settled item, else (and always in a blind second review) the model's."""
+    if state.decision is not None and not blind:
+        return state.label
+    return item.label if item.relevant else None
 
 
 def latest_review_id(session: Session, item_id: int) -> Optional[int]:
