@@ -9,7 +9,7 @@ import streamlit as st
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dashboard.auth import current_role, language, login_form, refuse_demo_accounts, sign_out  # noqa: E402
-from dashboard.i18n import t  # noqa: E402
+from dashboard.i18n import TEXT, t  # noqa: E402
 
 VIEWS = Path(__file__).resolve().parent / "views"
 
@@ -35,7 +35,9 @@ else:
     pages.append(st.Page(str(VIEWS / "sources.py"), title=t("sources", lang), url_path="nguon"))
     with st.sidebar:
         # Plain text: a user name is never read as Markdown.
-        st.text(f"{t('signed_in_as', lang)}: {st.session_state['user']} ({current_role()})")
+        role = current_role()
+        role_name = t(f"role_{role}", lang) if f"role_{role}" in TEXT["vi"] else str(role)
+        st.text(f"{t('signed_in_as', lang)}: {st.session_state['user']} ({role_name})")
         if st.button(t("logout", lang)):
             sign_out()
             st.rerun()

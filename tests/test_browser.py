@@ -226,7 +226,9 @@ def sign_in(driver: WebDriver, url: str, name: str) -> None:
     clickable(driver, By.CSS_SELECTOR, "input[aria-label='Tên đăng nhập']", "login form").send_keys(name)
     driver.find_element(By.CSS_SELECTOR, "input[aria-label='Mật khẩu']").send_keys(ACCOUNTS[name][1])
     driver.find_element(By.XPATH, "//button[normalize-space(.)='Đăng nhập']").click()
-    shown(driver, f"//*[@data-testid='stSidebar']//strong[normalize-space(.)={_literal(name)}]",
+    # The name is plain text (never Markdown), followed by the role in Vietnamese.
+    shown(driver, f"//*[@data-testid='stSidebar']//*[@data-testid='stText']"
+                  f"[starts-with(normalize-space(.), {_literal(f'Đang đăng nhập: {name} (')})]",
           f"signed in as {name}")
 
 
