@@ -65,6 +65,7 @@ class ItemDetail:
     passage: Optional[str] = None
     # The title, text or outlet carried right-to-left override characters (removed for display).
     bidi: bool = False
+    title_derived: bool = False  # a post without a headline: its first words stand in
 
 
 @st.cache_resource
@@ -128,6 +129,7 @@ def _detail(eng: Engine, item_id: int) -> Optional[ItemDetail]:
         return ItemDetail(
             id=item.id, title=display_text(item.title), text=display_text(item.text), url=item.url,
             outlet=item.outlet, bidi=has_bidi_controls(f"{item.title}{item.text}{item.outlet}"),
+            title_derived=bool(item.title_derived),
             kind=item.kind, published_at=item.published_at, relevant=item.relevant, label=item.label,
             confidence=item.confidence, reasons=list(item.reasons or []), narrative_id=item.narrative,
             state=state, copies=copies, history=history, passage=_passage(item),

@@ -41,6 +41,7 @@ TEXT = {
         "reload": "Tải lại",
         "field_title": "Tiêu đề",
         "field_text": "Nội dung",
+        "field_title_derived": "Tiêu đề (bài đăng không có tiêu đề: lấy từ những chữ đầu tiên)",
         "bidi_warning": "Tin này chứa ký tự đảo chiều văn bản (như RLO) làm chữ hiển thị sai thứ tự: "
                         "có thể là thủ đoạn giả mạo. Các ký tự đó đã được bỏ khi hiển thị.",
         "field_passage": "Đoạn quyết định nhãn (trang dài: căn cứ lấy từ đoạn này)",
@@ -159,6 +160,7 @@ TEXT = {
         "reload": "Reload",
         "field_title": "Title",
         "field_text": "Text",
+        "field_title_derived": "Title (the post has none: its first words)",
         "bidi_warning": "This item contains text-direction characters (such as RLO) that reorder what "
                         "is shown: a possible spoofing attempt. They are removed for display.",
         "field_passage": "Passage that decided the label (long page: the reasons come from it)",

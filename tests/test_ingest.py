@@ -183,3 +183,22 @@ def test_a_record_the_database_rejects_fails_alone_and_leaves_no_trace(engine, c
     with Session(engine) as session:
         story = session.scalars(select(StoryCluster).order_by(StoryCluster.size.desc())).first()
         assert story.size == 3 and story.first_outlet == "rejected"
+
+
+def test_a_post_without_a_title_gets_its_first_words_marked_as_derived(engine) -> None:
+    from pipeline.core.normalize import derive_title
+    from pipeline.core.schema import Item
+
+    long_line = "Nhà mình vào HTX rau an toàn Tân Hòa được ba năm, năm nay hợp tác xã ký bao tiêu với hai chuỗi siêu thị lớn"
+    assert derive_title(f"\n{long_line}\nDòng hai") == "Nhà mình vào HTX rau an toàn Tân Hòa được ba năm, năm nay hợp tác xã ký bao…"
+    assert derive_title("Ngắn thôi.\nDòng hai") == "Ngắn thôi."
+    post = RawRecord(url="https://facebook.example/p/1", source="fb", outlet="Nhóm nông dân", kind="social",
+                     text=f"{long_line}\nCảm ơn chị Hạnh giám đốc đã chạy mối.")
+    titled = RawRecord(url="https://bao.example.vn/a", source="bao", outlet="Báo", title="Tiêu đề thật",
+                       text="Hợp tác xã Tân Hòa ký hợp đồng bao tiêu rau an toàn với siêu thị.")
+    Ingestor(engine).ingest_batch([post, titled])
+    with Session(engine) as session:
+        rows = {i.url: i for i in session.scalars(select(Item))}
+    derived = rows["https://facebook.example/p/1"]
+    assert derived.title_derived and derived.title.endswith("…") and long_line.startswith(derived.title[:-1])
+    assert rows["https://bao.example.vn/a"].title == "Tiêu đề thật" and not rows["https://bao.example.vn/a"].title_derived

@@ -154,7 +154,7 @@ def _show_item(item_id: int, lang: str, blind: bool = False) -> None:
     with left:
         if detail.bidi:
             st.warning(tr("bidi_warning", lang))
-        st.caption(tr("field_title", lang))
+        st.caption(tr("field_title_derived" if detail.title_derived else "field_title", lang))
         st.text(detail.title or tr("no_title", lang))
         if detail.passage:
             with st.container(border=True):  # the part of a long page the label was decided on

@@ -100,3 +100,16 @@ def strip_marks(text: str) -> str:
 def fold(text: str) -> str:
     """Diacritic-free lower-case key (đ → d) for matching text typed without accents."""
     return strip_marks(text.lower())
+
+
+# A social post has no headline; its first line (cut to about this many characters) stands in.
+DERIVED_TITLE_CHARS = 80
+
+
+def derive_title(text: str) -> str:
+    """A title for an item that has none: its first line, cut at a word near 80 characters."""
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    if len(first) <= DERIVED_TITLE_CHARS:
+        return first
+    cut = first[:DERIVED_TITLE_CHARS].rsplit(" ", 1)[0] or first[:DERIVED_TITLE_CHARS]
+    return cut.rstrip(" ,.;:–-") + "…"

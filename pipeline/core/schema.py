@@ -88,6 +88,8 @@ class Item(Base):
     outlet: Mapped[str] = mapped_column(String(200), index=True)
     kind: Mapped[str] = mapped_column(String(20), index=True)
     title: Mapped[str] = mapped_column(Text, default="")
+    # The title is the text's first words: the post had no headline (shown marked as derived).
+    title_derived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     lead: Mapped[str] = mapped_column(Text, default="")
     text: Mapped[str] = mapped_column(Text)
     # Diacritic-free key so that posts typed without accents can be matched.

@@ -38,7 +38,8 @@ def _classify(classifier: Optional[CoopClassifier],
               items: Sequence[PreparedItem]) -> list[Optional[ClassifyResult]]:
     if classifier is None or not items:
         return [None] * len(items)
-    inputs = [ClassifyInput(id=str(n), title=i.title, text=i.text, kind=i.record.kind)
+    # A derived title repeats the text's first words; the model judges the text as written.
+    inputs = [ClassifyInput(id=str(n), title="" if i.title_derived else i.title, text=i.text, kind=i.record.kind)
               for n, i in enumerate(items)]
     try:
         return list(classifier.classify(inputs))

@@ -16,7 +16,7 @@ from models.contract import ClassifyResult
 from pipeline.ingest import dedupe
 from pipeline.ingest.enrich import Enrichment, enrich
 from pipeline.ingest.extract import ExtractionError, detect_language, extract_article
-from pipeline.core.normalize import fold, legacy_encoding, normalize_text
+from pipeline.core.normalize import derive_title, fold, legacy_encoding, normalize_text
 from pipeline.core.config import get_settings
 from pipeline.ingest.records import Input, RawRecord, RecordError, RecordFailure, check_url, guard_record
 
@@ -41,6 +41,7 @@ class PreparedItem:
     content_hash: str
     minhash: bytes
     enrichment: Enrichment
+    title_derived: bool = False  # the title is the text's first words (the record had none)
     # Filled by the classify stage; None after it when there was no usable model.
     result: Optional[ClassifyResult] = None
     classified: bool = False
@@ -89,10 +90,15 @@ def prepare(record: RawRecord) -> PreparedItem:
     if len(text) < MIN_TEXT_CHARS:
         raise RecordError(f"text too short to analyse ({len(text)} characters)")
     title, lead = normalize_text(title, legacy), normalize_text(lead, legacy)
+    # A post without a headline shows its first words everywhere, marked as derived.
+    title_derived = not title.strip()
+    if title_derived:
+        title = derive_title(text)
     return PreparedItem(
         record=record,
         canonical_url=canonical_url,
         title=title,
+        title_derived=title_derived,
         lead=lead,
         text=text,
         text_folded=fold(text),

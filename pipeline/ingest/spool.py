@@ -261,6 +261,7 @@ def encode_item(item: PreparedItem) -> dict[str, Any]:
             "shares": record.shares, "position": record.position,
         },
         "canonical_url": item.canonical_url, "title": item.title, "lead": item.lead,
+        "title_derived": item.title_derived,
         "text": item.text, "text_folded": item.text_folded, "author": item.author,
         "language": item.language, "published_at": _time(item.published_at),
         "content_hash": item.content_hash,
@@ -281,6 +282,7 @@ def decode_item(payload: dict[str, Any]) -> PreparedItem:
     return PreparedItem(
         record=RawRecord(**raw),
         canonical_url=payload["canonical_url"], title=payload["title"], lead=payload["lead"],
+        title_derived=bool(payload.get("title_derived", False)),
         text=payload["text"], text_folded=payload["text_folded"], author=payload["author"],
         language=payload["language"], published_at=_parse(payload["published_at"]),
         content_hash=payload["content_hash"], minhash=base64.b64decode(payload["minhash"]),

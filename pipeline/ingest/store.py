@@ -94,7 +94,8 @@ def item_fields(prepared: PreparedItem, model_version: Optional[str]) -> dict[st
     record, result = prepared.record, prepared.result
     return dict(
         url=record.url, canonical_url=prepared.canonical_url, source=record.source,
-        outlet=record.outlet, kind=record.kind, title=prepared.title, lead=prepared.lead,
+        outlet=record.outlet, kind=record.kind, title=prepared.title, title_derived=prepared.title_derived,
+        lead=prepared.lead,
         text=prepared.text, text_folded=prepared.text_folded, author=prepared.author,
         language=prepared.language, published_at=prepared.published_at,
         fetched_at=record.fetched_at, content_hash=prepared.content_hash,

@@ -51,7 +51,8 @@ def reclassify(engine: Engine, classifier: CoopClassifier, batch_size: int = 200
                 break
             last_id = rows[-1].id
             results = classifier.classify(
-                [ClassifyInput(id=str(row.id), title=row.title, text=row.text, kind=row.kind) for row in rows]
+                [ClassifyInput(id=str(row.id), title="" if row.title_derived else row.title, text=row.text,
+                               kind=row.kind) for row in rows]
             )
             for row, result in zip(rows, results):
                 row.relevant, row.label = result.relevant, result.label
