@@ -1,6 +1,7 @@
 """Weekly report page queries: the weeks on offer, the report and its files, cached."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Optional
 
 import streamlit as st
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 from dashboard.queries import engine
 from models.narratives import NarrativeLibrary, load_library
 from pipeline.core.config import get_settings
+from pipeline.core.schema import utcnow
 from pipeline.review.decisions import item_time
 from pipeline.report.build import WeeklyReport, build_report
 from pipeline.report.document import Block, document
@@ -18,12 +20,24 @@ from pipeline.core.weeks import Week, weeks_between
 
 
 def _report_weeks(db: Engine) -> list[str]:
-    """Every week from the oldest item's to the newest item's, newest first."""
-    with Session(db) as session:
-        first, last = session.execute(select(func.min(item_time()), func.max(item_time()))).one()
+    """Every week from the oldest item's to the current one, newest first (the weeks after the
+    newest item are offered too: their reports say there is no data)."""
+    first, _ = data_span(db)
     if first is None:
         return []
-    return [str(week) for week in weeks_between(first, last)]
+    return [str(week) for week in weeks_between(first, utcnow())]
+
+
+def data_span(db: Engine) -> tuple[Optional[datetime], Optional[datetime]]:
+    """When the oldest and the newest stored item appeared."""
+    with Session(db) as session:
+        first, last = session.execute(select(func.min(item_time()), func.max(item_time()))).one()
+    return first, last
+
+
+@st.cache_data(ttl=60)
+def newest_item_time() -> Optional[datetime]:
+    return data_span(engine())[1]
 
 
 @st.cache_resource

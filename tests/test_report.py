@@ -23,7 +23,7 @@ from pipeline.core.db import make_engine, migrate
 from pipeline.core.health import source_health
 from pipeline.report.build import Figure, build_report
 from pipeline.report.render import to_html, to_markdown
-from pipeline.core.schema import Item
+from pipeline.core.schema import Item, utcnow
 from pipeline.core.weeks import Week, WeekError
 from tests.report_seed import NARRATIVE, SCRIPT_TITLE, seed_report_data
 
@@ -252,7 +252,10 @@ def test_page_shows_the_week_with_confirmed_counts_and_three_downloads(page_env)
     app = open_page("leader")
     assert not app.exception and not app.error
     assert app.header[0].value == "Báo cáo tuần"
-    assert app.selectbox[0].options == ["2026-W48", "2026-W47", "2026-W46"]
+    # From the oldest item's week to the current one (weeks after the data are offered and say so).
+    assert app.selectbox[0].options[-3:] == ["2026-W48", "2026-W47", "2026-W46"]
+    assert app.selectbox[0].options[0] == str(Week.containing(utcnow()))
+    assert any("Dữ liệu hiện có đến ngày" in c.value for c in app.caption)
     metrics = {m.label: (m.value, m.proto.delta, m.proto.help) for m in app.metric}
     assert metrics["Tin, bài liên quan"] == ("12", "8", "12 (4 đã xác nhận, 8 chỉ do máy)")
     assert metrics["Tin sai lệch"] == ("3", "2", "3 (1 đã xác nhận, 2 chỉ do máy)")
@@ -282,3 +285,27 @@ def test_page_refuses_monitors(page_env) -> None:
     assert [e.value for e in app.error] == ["Tài khoản của bạn không có quyền xem trang này."]
     assert any("giám sát viên không xem được" in c.value for c in app.caption)
     assert not app.metric and not app.get("download_button") and not app.selectbox
+
+
+def test_a_week_without_data_says_so_and_draws_no_chart(page_env, tmp_path: Path) -> None:
+    from pipeline.report.build import NO_DATA
+    from pipeline.report.render import to_markdown
+
+    engine = runtime.shared_engine()
+    report = build_report(engine, Week.parse("2030-W01"))
+    assert report.status == NO_DATA and not report.has_data
+    text = to_markdown(report)
+    assert "không có dữ liệu" in text and "bình thường" not in text
+    assert "Thu thập từng ngày" in text
+    assert "![" not in text  # no chart of zeros
+
+
+def test_the_unfinished_week_is_marked_provisional_with_its_daily_collection(page_env) -> None:
+    from pipeline.report.build import PROVISIONAL
+    from pipeline.report.render import to_markdown
+
+    week = Week.parse("2026-W47")
+    report = build_report(runtime.shared_engine(), week, now=week.start + (week.end - week.start) / 2)
+    assert report.status == PROVISIONAL
+    assert "Tuần chưa kết thúc" in to_markdown(report)
+    assert len(report.coverage) == 7 and sum(d.items for d in report.coverage) > 0

@@ -11,7 +11,7 @@ from dashboard.i18n import t
 from pipeline.report.document import Block, Heading, Paragraph, Table, cell_text, figure_text
 from pipeline.report.words import rt
 from pipeline.core.schema import utcnow
-from pipeline.core.weeks import Week
+from pipeline.core.weeks import VN_TZ, Week
 
 MIME = {"md": "text/markdown", "html": "text/html", "pdf": "application/pdf"}
 CHART_WIDTH = 720  # pixels: the PNG is drawn for a page, not for a wide screen
@@ -44,6 +44,9 @@ if not weeks:
 # Leaders read the last finished week; the current one is still filling up.
 finished = [n for n, w in enumerate(weeks) if Week.parse(w).end <= utcnow()]
 week = st.selectbox(t("wr_week", lang), weeks, index=finished[0] if finished else 0, key="wr_week")
+newest = queries.newest_item_time()
+if newest is not None:  # the reader knows where the data stops before reading any figure
+    st.caption(t("wr_data_until", lang).format(day=newest.astimezone(VN_TZ).strftime("%d/%m/%Y")))
 report = queries.weekly_report(week)
 
 columns = st.columns(4)

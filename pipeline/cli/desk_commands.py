@@ -33,18 +33,29 @@ def export(output_file: Path) -> None:
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
 def weekly_report(week: str, fmt: str, output_file: Path, lang: str) -> None:
     """Write the weekly report for leaders (this week against last) as Markdown, HTML or PDF."""
-    from models.narratives import NarrativeError, load_library
-    from pipeline.report.build import build_report
-    from pipeline.report.render import render, write_file
-    from pipeline.ingest.runtime import shared_engine
     from pipeline.core.weeks import Week, WeekError
 
-    try:
+    try:  # before the heavy imports: a mistyped week is refused at once
         parsed = Week.parse(week)
-        library = load_library(get_settings().narratives_path)
-    except (WeekError, NarrativeError) as exc:
+    except WeekError as exc:
         raise click.ClickException(str(exc)) from exc
-    data = render(build_report(shared_engine(), parsed, library), fmt, lang)
+    from models.narratives import NarrativeError, load_library
+    from pipeline.ingest.runtime import shared_engine
+    from pipeline.report.build import build_report
+    from pipeline.report.render import render, write_file
+
+    try:
+        library = load_library(get_settings().narratives_path)
+    except NarrativeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    from pipeline.report.build import NO_DATA, PROVISIONAL
+
+    report = build_report(shared_engine(), parsed, library)
+    if report.status == NO_DATA:
+        click.echo(f"warning: no data for {parsed}: no crawl ran and no item was stored; the report says so", err=True)
+    elif report.status == PROVISIONAL:
+        click.echo(f"warning: {parsed} is not over; the report is marked provisional", err=True)
+    data = render(report, fmt, lang)
     try:
         write_file(output_file, data)
     except OSError as exc:

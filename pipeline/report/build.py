@@ -1,12 +1,12 @@
 """The weekly report for leaders, built from SQL aggregates into one data structure.
 
-Rendering lives in pipeline/report_render.py (Markdown, HTML) and pipeline/report_pdf.py.
+Layout lives in document.py; rendering in render.py (Markdown, HTML) and pdf.py.
 """
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Optional
 
 from sqlalchemy import Engine, Select, distinct, func, select
@@ -95,6 +95,22 @@ class SourceCaveat:
     problem: Optional[SourceHealth]
 
 
+@dataclass(frozen=True)
+class DayCoverage:
+    """What collection did on one day of the week: the evidence behind every count."""
+
+    day: date
+    sources_run: int
+    runs: int
+    failed_runs: int
+    fetched: int
+    items: int
+
+
+# What the report can claim about its week.
+COMPLETE, PROVISIONAL, NO_DATA = "complete", "provisional", "no_data"
+
+
 @dataclass
 class WeeklyReport:
     """Everything the weekly report says, in the order it says it."""
@@ -109,6 +125,14 @@ class WeeklyReport:
     critical_issues: list[Story] = field(default_factory=list)
     narratives: list[NarrativeActivity] = field(default_factory=list)
     caveats: list[SourceCaveat] = field(default_factory=list)
+    coverage: list[DayCoverage] = field(default_factory=list)
+    # COMPLETE; PROVISIONAL while the week is not over; NO_DATA when nothing was collected.
+    status: str = COMPLETE
+
+    @property
+    def has_data(self) -> bool:
+        """Something was collected or stored in the week (else every count is a zero of ignorance)."""
+        return any(day.runs or day.items for day in self.coverage)
 
     def label(self, key: str) -> Comparison:
         """The comparison row of one label."""
@@ -132,7 +156,31 @@ def build_report(engine: Engine, week: Week, library: Optional[NarrativeLibrary]
             narratives=_narratives(session, week, library),
         )
     report.caveats = source_caveats(engine, week)
+    report.coverage = day_coverage(engine, week)
+    moment = now or utcnow()
+    report.status = NO_DATA if not report.has_data else PROVISIONAL if moment < week.end else COMPLETE
     return report
+
+
+def day_coverage(engine: Engine, week: Week) -> list[DayCoverage]:
+    """Per day of the week (Vietnam time): sources run, runs, failed runs, pages fetched, items."""
+    days = [week.first_day + timedelta(days=n) for n in range(7)]
+    with Session(engine) as session:
+        runs = session.scalars(select(CrawlRun).where(CrawlRun.started_at >= week.start,
+                                                      CrawlRun.started_at < week.end)).all()
+        seen = func.coalesce(Item.published_at, Item.fetched_at)
+        stamps = [published or fetched for published, fetched in session.execute(
+            select(Item.published_at, Item.fetched_at).where(seen >= week.start, seen < week.end))]
+    coverage = []
+    for day in days:
+        start, end = day_start(day), day_start(day + timedelta(days=1))
+        today = [r for r in runs if start <= r.started_at < end]
+        coverage.append(DayCoverage(
+            day=day, sources_run=len({r.source for r in today}), runs=len(today),
+            failed_runs=sum(run_failed(r) for r in today), fetched=sum(r.fetched for r in today),
+            items=sum(start <= stamp < end for stamp in stamps),
+        ))
+    return coverage
 
 
 def _sum(figures: Any) -> Figure:

@@ -29,7 +29,10 @@ class Chart:
 
 
 def report_charts(report: WeeklyReport, lang: str) -> list[Chart]:
-    """Labels this week against last week, and this week's confirmed share per label."""
+    """Labels this week against last week, and this week's confirmed share per label; none
+    for a week without data (a chart of zeros would only draw empty axes)."""
+    if report.total.this_week.count == 0 and report.total.last_week.count == 0:
+        return []
     return [_labels_chart(report, lang), _confirmed_chart(report, lang)]
 
 

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Optional, Union
 
 from pipeline.core.health import FAILURES_IN_A_ROW, SourceHealth
-from pipeline.report.build import Comparison, Figure, SourceCaveat, Story, WeeklyReport
+from pipeline.report.build import NO_DATA, PROVISIONAL, Comparison, Figure, Story, WeeklyReport
 from pipeline.report.charts import Chart, report_charts
 from pipeline.core.weeks import VN_TZ
 from pipeline.report.words import check_language, label_text, rt
@@ -59,6 +59,7 @@ def document(report: WeeklyReport, lang: str = "vi") -> list[Block]:
         Heading(rt("title", lang, week=report.week), 1),
         Paragraph(rt("period", lang, first=_day(report.week.first_day, lang),
                      last=_day(report.week.last_day, lang), generated=_moment(report, lang))),
+        *_status(report, lang),
         Paragraph(rt("confirmed_note", lang)),
         Heading(rt("headline", lang)), *_headlines(report, lang),
         Heading(rt("by_sentiment", lang)),
@@ -69,9 +70,26 @@ def document(report: WeeklyReport, lang: str = "vi") -> list[Block]:
         Heading(rt("model_stories", lang)), *_stories(report.model_stories, lang),
         Heading(rt("critical_issues", lang)), *_stories(report.critical_issues, lang),
         Heading(rt("narratives", lang)), *_narratives(report, lang),
-        Heading(rt("caveats", lang)), *_caveats(report.caveats, lang),
+        Heading(rt("caveats", lang)), *_caveats(report, lang),
+        Heading(rt("coverage", lang)), _coverage_table(report, lang),
     ]
     return blocks
+
+
+def _status(report: WeeklyReport, lang: str) -> list[Block]:
+    """What the figures can be trusted for: a week without data, or one not over yet."""
+    if report.status == NO_DATA:
+        return [Paragraph(rt("status_no_data", lang), strong=True)]
+    if report.status == PROVISIONAL:
+        return [Paragraph(rt("status_provisional", lang, generated=_moment(report, lang)), strong=True)]
+    return []
+
+
+def _coverage_table(report: WeeklyReport, lang: str) -> Table:
+    columns = [rt(k, lang) for k in ("day", "sources_run", "runs", "failed_runs", "fetched", "items")]
+    return Table(columns, [[_day(d.day, lang), number(d.sources_run, lang), number(d.runs, lang),
+                            number(d.failed_runs, lang), number(d.fetched, lang), number(d.items, lang)]
+                           for d in report.coverage])
 
 
 def number(value: int, lang: str) -> str:
@@ -149,9 +167,11 @@ def _narratives(report: WeeklyReport, lang: str) -> list[Block]:
     return blocks
 
 
-def _caveats(caveats: list[SourceCaveat], lang: str) -> list[Block]:
+def _caveats(report: WeeklyReport, lang: str) -> list[Block]:
+    caveats = report.caveats
     if not caveats:
-        return [Paragraph(rt("caveats_none", lang))]
+        ran = any(day.runs for day in report.coverage)
+        return [Paragraph(rt("caveats_none" if ran else "caveats_no_runs", lang))]
     columns = [rt(k, lang) for k in ("source", "outlet", "runs", "failed_runs", "unhealthy_days",
                                      "problem", "status_end")]
     return [Paragraph(rt("caveats_intro", lang)), Table(columns, [
