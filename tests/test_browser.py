@@ -306,11 +306,8 @@ def test_monitor_relabels_a_flagged_item_and_the_review_is_recorded(dashboard: D
 
     sign_in(browser, dashboard.url, "lan")
     assert menu(browser) == ["Tổng quan", "Rà soát", "Nguồn"]  # no editor or leader pages
-    header(browser, "Tổng quan")
+    page = header(browser, "Rà soát")  # a monitor lands on the review queue
     no_exception(browser)
-    screenshot(browser, "overview-monitor")
-
-    page = open_page(browser, "Rà soát")
     queue = grid(browser, "(//*[@data-testid='stDataFrame'])[1]", "queue table")
     assert [row["Mã"] for row in queue[:2]] == [str(dashboard.seeded.rumour_id), str(target)]
     assert queue[1]["Nhãn của mô hình"] == "Sai lệch"
@@ -360,8 +357,7 @@ def test_monitor_relabels_a_flagged_item_and_the_review_is_recorded(dashboard: D
 def test_monitor_sees_the_passage_that_decided_a_long_page(dashboard: Dashboard, browser: WebDriver) -> None:
     digest = dashboard.seeded.digest_id
     sign_in(browser, dashboard.url, "lan")
-    header(browser, "Tổng quan")
-    open_page(browser, "Rà soát")
+    header(browser, "Rà soát")
     choose(browser, "queue_pick", "Chọn tin để xem", f"#{digest} ·")
     shown(browser, "//*[contains(normalize-space(.), 'Đoạn quyết định nhãn') and not(*)]", "passage caption")
     shown(browser, f"//*[@data-testid='stText'][normalize-space(.)={_literal(DIGEST_STORY)}]", "the passage")
@@ -386,9 +382,10 @@ def test_editor_and_leader_open_their_pages(dashboard: Dashboard, browser: WebDr
     screenshot(browser, "sources", page)
 
     sign_out(browser)
+    browser.get(dashboard.url)  # a fresh visit: the leader's home page, not the last page's address
     sign_in(browser, dashboard.url, "tuan")
     assert menu(browser) == ["Tổng quan", "Độ phủ", "Báo cáo tuần", "Nguồn"]
-    page = open_page(browser, "Báo cáo tuần")
+    page = header(browser, "Báo cáo tuần")  # a leader lands on the weekly report
     shown(browser, "//*[@data-testid='stImage']//img", "weekly report chart")
     # The page opens on the last finished week (weeks run Monday to Sunday, Vietnam time).
     year, week, _ = (utcnow().astimezone(VN) - timedelta(days=7)).isocalendar()

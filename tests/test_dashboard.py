@@ -92,7 +92,7 @@ def seeded(monkeypatch, sqlite_url, engine) -> str:
     return sqlite_url
 
 
-def signed_in(script: str = APP, role: str = "monitor", lang: Optional[str] = None) -> AppTest:
+def signed_in(script: str = APP, role: str = "editor", lang: Optional[str] = None) -> AppTest:
     """The app (or one page) as a signed-in user, without the password round trip."""
     app = AppTest.from_file(script, default_timeout=60)
     signed_in_as(app, "lan", role)
@@ -119,7 +119,7 @@ def test_login_is_required_and_wrong_passwords_are_refused(seeded, engine) -> No
     app.text_input[1].input("mat-khau-dai")
     app.button[0].click().run()
     assert app.session_state["role"] == "monitor"
-    assert app.header[0].value == "Tổng quan"
+    assert app.header[0].value == "Rà soát"  # a monitor lands on the review queue
 
 
 def test_overview_totals_of_the_default_period_by_vietnamese_day(seeded) -> None:
@@ -202,7 +202,7 @@ def test_banner_names_the_unhealthy_source_on_the_overview(seeded) -> None:
 
 def test_overview_in_english(seeded) -> None:
     app = AppTest.from_file(APP, default_timeout=60)
-    signed_in_as(app, "lan", "leader")
+    signed_in_as(app, "lan", "editor")  # editors land on the overview
     app.run()
     app.radio(key="lang_choice").set_value("en").run()
     assert app.header[0].value == "Overview"
