@@ -79,7 +79,7 @@ def test_items_stored_unclassified_are_classified_later(engine, classifier) -> N
     with Session(engine) as session:
         items = {i.url: i for i in session.scalars(select(Item))}
         passing = items[PASSING.url]
-        assert passing.relevant is False and passing.reasons[0].startswith("chỉ nhắc")
+        assert passing.relevant is False and passing.reasons  # the rule's or the model's reasons
         # Not relevant: its cooperative mention goes, as if it had been classified on arrival.
         mentioned = set(session.scalars(select(CooperativeMention.item_id)))
         assert passing.id not in mentioned and len(mentioned) == 3
