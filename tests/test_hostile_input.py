@@ -144,3 +144,17 @@ def test_ingest_accounts_for_every_random_record(tmp_path: Path, rows: list[dict
         assert session.scalar(select(func.count(IngestError.id))) == len(report.failures)
     engine.dispose()
     Path(tmp_path / "h.db").unlink()
+
+
+def test_crawled_pages_meet_the_same_schema() -> None:
+    from pipeline.ingest.prepare import prepare_entry
+    from pipeline.ingest.records import RawRecord
+
+    page = "<html><body><article><p>" + GOOD_TEXT * 3 + "</p></article></body></html>"
+    bad = [RawRecord(url="http://[::1", source="s", outlet="o", html=page),
+           RawRecord(url="https://a.vn/x", source="s", outlet="o", html=page, reactions=-5),
+           RawRecord(url="https://a.vn/y", source="s", outlet="o", html="x" * (6 * 2**20))]
+    reasons = [prepare_entry(record).reason for record in bad]  # type: ignore[union-attr]
+    assert "not a valid URL" in reasons[0] and "reactions" in reasons[1] and "over the limit" in reasons[2]
+    cleaned = prepare_entry(RawRecord(url="https://a.vn/z", source="s\x00", outlet="o", text=GOOD_TEXT + "\x00"))
+    assert not isinstance(cleaned, RecordFailure) and "\x00" not in cleaned.text + cleaned.record.source

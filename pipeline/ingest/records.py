@@ -12,7 +12,7 @@ from pipeline.core.schema import utcnow
 from pipeline.core.urls import InvalidURL, canonicalize
 from pipeline.ingest import validate
 from pipeline.core.jsonl import BadLine, read_jsonl
-from pipeline.ingest.validate import InputError, clean_text, validate_record
+from pipeline.ingest.validate import InputError, validate_record
 
 KINDS = ("news", "social")
 # Share of control characters above which a "page" is treated as binary junk.
@@ -103,7 +103,8 @@ def records_from_jsonl(path: Path, max_bytes: Optional[int] = None) -> Iterator[
 
 
 def guard_record(record: RawRecord, max_chars: int) -> None:
-    """The checks every record passes, crawled pages included: size, binary data, clean text."""
+    """The checks every record passes, crawled pages included: the input schema (types,
+    bounds, clean text), the size limit and binary data."""
     for name in ("html", "text"):
         value = getattr(record, name)
         if value is None:
@@ -113,9 +114,17 @@ def guard_record(record: RawRecord, max_chars: int) -> None:
                               f"of {max_chars / 1e6:.1f} million (COOPWATCH_MAX_RECORD_MB)")
         if looks_binary(value):
             raise RecordError(f"{name} is binary data, not text")
-        setattr(record, name, clean_text(value))
-    record.title, record.source, record.outlet = (clean_text(record.title), clean_text(record.source),
-                                                  clean_text(record.outlet))
+    try:
+        valid = validate_record({
+            "url": record.url, "html": record.html, "text": record.text, "title": record.title,
+            "source": record.source, "outlet": record.outlet, "kind": record.kind,
+            "published_at": record.published_at, "fetched_at": record.fetched_at,
+            "reactions": record.reactions, "shares": record.shares,
+        })
+    except InputError as exc:
+        raise RecordError(str(exc)) from None
+    record.url, record.html, record.text, record.title = valid.url, valid.html, valid.text, valid.title
+    record.source, record.outlet = valid.source or record.source, valid.outlet or record.outlet
 
 
 def check_url(url: str) -> str:
