@@ -156,5 +156,7 @@ def test_crawled_pages_meet_the_same_schema() -> None:
            RawRecord(url="https://a.vn/y", source="s", outlet="o", html="x" * (6 * 2**20))]
     reasons = [prepare_entry(record).reason for record in bad]  # type: ignore[union-attr]
     assert "not a valid URL" in reasons[0] and "reactions" in reasons[1] and "over the limit" in reasons[2]
-    cleaned = prepare_entry(RawRecord(url="https://a.vn/z", source="s\x00", outlet="o", text=GOOD_TEXT + "\x00"))
-    assert not isinstance(cleaned, RecordFailure) and "\x00" not in cleaned.text + cleaned.record.source
+    cleaned = prepare_entry(RawRecord(url="https://a.vn/z", source="s\x00", outlet="o", title="Tin\x00", text=GOOD_TEXT))
+    assert not isinstance(cleaned, RecordFailure) and "\x00" not in cleaned.title + cleaned.record.source
+    nul_text = prepare_entry(RawRecord(url="https://a.vn/w", source="s", outlet="o", text=GOOD_TEXT + "\x00"))
+    assert isinstance(nul_text, RecordFailure) and "binary" in nul_text.reason  # refused, clearly
