@@ -68,9 +68,15 @@ def test_misleading_predictions_carry_narrative_and_rebuttal(model_dir: Path, tm
     path = tmp_path / "n.yaml"
     path.write_text(TEST_LIBRARY, encoding="utf-8")
     model = load_model(model_dir, narratives_path=path)
-    post = ClassifyInput("p", "", "KHẨN: quy tin dung nhan dan xa minh sap vo roi, ae rut tien ngay di "
-                                  "ko la mat trang, nghe noi giam doc bo tron roi", "social")
-    result = model.classify([post])[0]
+    post = ClassifyInput("p", "", "KHẨN: quỹ tín dụng nhân dân xã mình sắp vỡ rồi, anh em rút tiền ngay đi "
+                                  "không là mất trắng, nghe nói giám đốc bỏ trốn rồi", "social")
+    plain = ClassifyInput("q", "", "KHẨN: quy tin dung nhan dan xa minh sap vo roi, ae rut tien ngay di "
+                                   "ko la mat trang, nghe noi giam doc bo tron roi", "social")
+    result, typed_plain = model.classify([post, plain])
+    # Typed without diacritics the model may be less sure: then the item is not called misleading
+    # (rule 1 asks for 0.6) but goes to review with the signal named.
+    assert typed_plain.needs_review
+    assert typed_plain.label == "misleading" or any("sai lệch" in r for r in typed_plain.reasons)
     assert result.label == "misleading"
     assert result.narrative["id"] == "rut-tien" and "Ngân hàng Nhà nước" in result.narrative["rebuttal"]
     assert result.reasons[0].startswith("khớp luận điệu sai")
