@@ -14,7 +14,7 @@ from sklearn.preprocessing import OneHotEncoder
 from sklearn.svm import LinearSVC
 
 from models.contract import ClassifyInput, ClassifyResult, sentiment_of
-from models.features import MAX_TEXT_CHARS, TOKEN_PATTERN, feature_frame, mentions_cooperatives
+from models.features import TOKEN_PATTERN, feature_frame, mentions_cooperatives
 from models.narratives import NarrativeLibrary
 from models.passages import Unit, units
 from models.relevance import passing_mention
@@ -97,10 +97,11 @@ class CoopClassifier:
         results: list[Optional[ClassifyResult]] = [None] * len(items)
         plans: list[tuple[int, list[Unit]]] = []
         for n, item in enumerate(items):
-            if not mentions_cooperatives(fold(f"{item.title}\n{item.text[:MAX_TEXT_CHARS * 4]}")):
+            folded = fold(item.text)
+            if not (mentions_cooperatives(folded) or mentions_cooperatives(fold(item.title))):
                 results[n] = self._no_term(item)
             else:
-                plans.append((n, units(item.title, item.text)))
+                plans.append((n, units(item.title, item.text, folded)))
         if plans:
             self._judge_units(items, plans, results)
         return [r for r in results if r is not None]

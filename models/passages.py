@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from typing import Optional
 
-from models.relevance import ENUMERATION, SECTOR_TERMS, passing_mention
+from models.relevance import ENUMERATION, SECTOR_TERMS, SHORT_ITEM_CHARS, passing_mention
 from pipeline.core.normalize import fold
 
 # Items up to this long are judged whole (the training items run to ~1,500 characters).
@@ -37,19 +38,33 @@ class Unit:
     strong: bool = True  # names the sector as a story does (see is_story); else a lone mention
 
 
-def units(title: str, text: str) -> list[Unit]:
+def units(title: str, text: str, folded: Optional[str] = None) -> list[Unit]:
     """The units of an item: the whole of a short item; for a long one its headline with the
     lead when they name the sector, then every other passage that names it as a story does.
-    A long page with no unit only mentions the sector in passing."""
+    A long page with no unit only mentions the sector in passing.
+
+    `folded` is fold(text) when the caller has it (on NFC text it has the text's length, so
+    a passage's folded form is a slice of it, not another pass over the text).
+    """
     if len(text) <= WHOLE_ITEM_CHARS:
         # A medium item that lists the sector only among payers or names it once is a passing mention.
-        return [] if passing_mention(title, text) else [Unit(title, text, 0, len(text), head=True)]
+        passing = len(text) >= SHORT_ITEM_CHARS and passing_mention(title, text)
+        return [] if passing else [Unit(title, text, 0, len(text), head=True)]
+    if folded is None or len(folded) != len(text):
+        folded = fold(text)
+        if len(folded) != len(text):  # decomposed input: fold passage by passage
+            folded = None
     found = passages(text)
     head = found[0]
-    chosen = [replace(p, strong=is_story(p.text)) for p in found[1:] if _names_sector(p.text)]
+    chosen = []
+    for passage in found[1:]:
+        key = folded[passage.start:passage.end] if folded is not None else fold(passage.text)
+        if _names_sector(key):
+            chosen.append(replace(passage, strong=_story(key)))
     # The headline and lead are judged when they name the sector; a page whose headline and
     # lead say nothing of it is judged by its story passages only (rule 6), never by them.
-    if SECTOR_TERMS.search(fold(f"{title}\n{head.text}")) is not None:
+    lead = folded[head.start:head.end] if folded is not None else fold(head.text)
+    if SECTOR_TERMS.search(lead) is not None or SECTOR_TERMS.search(fold(title)) is not None:
         chosen.insert(0, Unit(title, head.text, head.start, head.end, head=True))
     return chosen
 
@@ -78,14 +93,19 @@ def is_story(passage: str) -> bool:
     nghiệp, hợp tác xã"); a passing line or a clause of a tax or labour text names it in one
     ("chủ nhà từng là xã viên hợp tác xã", "hợp tác xã nộp lệ phí môn bài theo …").
     """
-    sentences = _SENTENCE_END.split(fold(passage).strip())
+    return _story(fold(passage))
+
+
+def _story(folded: str) -> bool:
+    sentences = _SENTENCE_END.split(folded.strip())
     naming = [SECTOR_TERMS.search(s) is not None and not ENUMERATION.search(s) for s in sentences]
     return sum(naming) >= 2
 
 
-def _names_sector(passage: str) -> bool:
-    """The passage names the sector outside a list of firms."""
-    folded = fold(passage)
+def _names_sector(folded: str) -> bool:
+    """The (folded) passage names the sector outside a list of firms."""
+    if SECTOR_TERMS.search(folded) is None:  # most passages of a page: one quick look
+        return False
     return len(SECTOR_TERMS.findall(folded)) > len(ENUMERATION.findall(folded))
 
 

@@ -69,3 +69,15 @@ def test_the_review_threshold_is_the_lowest_that_meets_the_goal_within_the_item_
     assert choose_threshold(table).threshold == 0.6
     short = [Routing(0.5, 100, 10, 20, 6), Routing(0.6, 100, 10, 35, 9)]
     assert choose_threshold(short).threshold == 0.5  # the goal cannot be met within 30% of items
+
+
+def test_folding_by_table_equals_folding_by_decomposition() -> None:
+    import unicodedata
+
+    from pipeline.core.normalize import _strip_marks_slowly, strip_marks
+
+    text = ("Hợp tác xã Đồng Tháp, Quỹ tín dụng nhân dân Phú Hòa, thủy sản, Ưu đãi, ỹ Ỹ, "
+            "naïve façade Ærø, ǅ")
+    for sample in (text, unicodedata.normalize("NFD", text), text.upper()):
+        assert strip_marks(sample) == _strip_marks_slowly(sample)
+    assert len(strip_marks(text)) == len(text)  # NFC text keeps its length, so offsets hold

@@ -91,10 +91,26 @@ def normalize_text(text: str, legacy: Optional[str] = None) -> str:
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 
-def strip_marks(text: str) -> str:
-    """The text without diacritics (đ → d), letter case kept."""
+def _strip_marks_slowly(text: str) -> str:
     stripped = _COMBINING.sub("", unicodedata.normalize("NFD", text))
     return stripped.replace("đ", "d").replace("Đ", "D")
+
+
+# Every precomposed Latin letter with marks (Vietnamese's 134 among them) → its bare letter.
+# str.translate with this table is several times faster than NFD and a regex pass, and it
+# keeps an NFC text's length, so offsets into the folded text are offsets into the text.
+_BARE_LETTERS = {
+    code: bare for code in (*range(0x00C0, 0x0250), *range(0x1E00, 0x1F00))
+    if (bare := _strip_marks_slowly(chr(code))) != chr(code) and len(bare) == 1
+}
+
+
+def strip_marks(text: str) -> str:
+    """The text without diacritics (đ → d), letter case kept."""
+    stripped = text.translate(_BARE_LETTERS)
+    if _COMBINING.search(stripped):  # decomposed (NFD) input, or marks on other letters
+        stripped = _strip_marks_slowly(stripped)
+    return stripped
 
 
 def fold(text: str) -> str:
