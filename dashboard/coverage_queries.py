@@ -2,7 +2,7 @@
 
 Each query is a plain `_name(engine, start, end)` (end inclusive) with a cached wrapper
 `name(start, end)` that the page calls. Labels count as the monitor decided where an item is
-settled, else as the model said (pipeline/confirmed.py); `confirmed` columns say how many.
+settled, else as the model said (pipeline/review/decisions.py); `confirmed` columns say how many.
 """
 from __future__ import annotations
 

@@ -80,7 +80,7 @@ def seed_report_data(engine: Engine) -> dict[str, int]:
 
 
 def _reviews(ids: dict[str, int]) -> list[Review]:
-    """Review rows written directly, as pipeline/review.py would append them."""
+    """Review rows written directly, as pipeline/review/workflow.py would append them."""
     rows = [
         Review(item_id=ids["m1"], reviewer="lan", action="confirm", label="model_story"),
         Review(item_id=ids["p2"], reviewer="lan", action="note", note="cần kiểm tra thêm"),

@@ -68,7 +68,7 @@ class Settings:
         default_factory=lambda: float(_env("COOPWATCH_LOGIN_LOCKOUT_MINUTES", "15")))
     # A record (one input line, one crawled page) larger than this is refused with a clear error.
     max_record_mb: float = field(default_factory=lambda: float(_env("COOPWATCH_MAX_RECORD_MB", "5")))
-    # While the database is unreachable, ingest keeps records in a local spool (pipeline/spool.py)
+    # While the database is unreachable, ingest keeps records in a local spool (pipeline/ingest/spool.py)
     # and retries the database at most this often; the spool never grows past its limit.
     spool_dir: Path = field(
         default_factory=lambda: Path(_env("COOPWATCH_SPOOL_DIR", str(REPO_ROOT / "var" / "spool")))

@@ -138,7 +138,7 @@ class Review(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
     reviewer: Mapped[str] = mapped_column(String(100))
-    # confirm | relabel | dismiss | note | assign | response | sample (see pipeline/review.py)
+    # confirm | relabel | dismiss | note | assign | response | sample (see pipeline/review/rules.py)
     action: Mapped[str] = mapped_column(String(20))
     label: Mapped[Optional[str]] = mapped_column(String(20))
     note: Mapped[Optional[str]] = mapped_column(Text)
