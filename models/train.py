@@ -10,10 +10,10 @@ from typing import Any, Optional, Sequence
 
 import sklearn
 import skops
-from sklearn.model_selection import StratifiedKFold, train_test_split
+from sklearn.model_selection import train_test_split
 
 from models.classifier import RANDOM_STATE, CoopClassifier, build_calibrated_svm, build_features, stage
-from models.contract import ClassifyInput, ClassifyResult
+from models.contract import ClassifyInput
 from models.corpus import LabelledItem, corpus_hash, load_corpus
 from models.evaluate import evaluate
 from models.features import feature_frame
@@ -78,22 +78,6 @@ def held_out_split(
         list(items), test_size=HELD_OUT_SHARE, random_state=RANDOM_STATE, stratify=_strata(items)
     )
     return train, test
-
-
-def cross_validate(
-    items: Sequence[LabelledItem], folds: int = 5
-) -> tuple[list[LabelledItem], list[ClassifyResult]]:
-    """Out-of-fold predictions: every item classified by a model that never saw it."""
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=RANDOM_STATE)
-    pooled_items: list[LabelledItem] = []
-    pooled_results: list[ClassifyResult] = []
-    for fold_no, (train_idx, test_idx) in enumerate(splitter.split(items, _strata(items)), 1):
-        logger.info("cross-validation fold %d/%d", fold_no, folds)
-        model = fit([items[i] for i in train_idx], version=f"cv{fold_no}")
-        test = [items[i] for i in test_idx]
-        pooled_items.extend(test)
-        pooled_results.extend(model.classify([item.as_input() for item in test]))
-    return pooled_items, pooled_results
 
 
 def train(corpus_dir: Path, model_dir: Path, extra: Sequence[LabelledItem] = (),

@@ -287,7 +287,7 @@ def test_page_refuses_monitors(page_env) -> None:
     assert not app.metric and not app.get("download_button") and not app.selectbox
 
 
-def test_a_week_without_data_says_so_and_draws_no_chart(page_env, tmp_path: Path) -> None:
+def test_a_week_without_data_says_so_and_draws_no_chart(page_env) -> None:
     from pipeline.report.build import NO_DATA
     from pipeline.report.render import to_markdown
 

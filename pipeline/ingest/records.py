@@ -14,7 +14,6 @@ from pipeline.ingest import validate
 from pipeline.core.jsonl import BadLine, read_jsonl
 from pipeline.ingest.validate import InputError, validate_record
 
-KINDS = ("news", "social")
 # Share of control characters above which a "page" is treated as binary junk.
 _BINARY_SHARE = 0.01
 # Control characters other than tab, newline and carriage return.
